@@ -1,0 +1,107 @@
+package io.pgmux.config;
+
+import com.typesafe.config.ConfigUtil;
+import java.lang.reflect.RecordComponent;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * Writes a {@link PgmuxConfig} as HOCON with the key names of reference.conf, walking the records' components, so that
+ * a new setting shows up without touching this class. Passwords are masked; a database's pool shows only what it
+ * overrides.
+ */
+final class ConfigRenderer {
+    private final StringBuilder out = new StringBuilder();
+    private final PoolSettings globalPool;
+
+    private ConfigRenderer(PoolSettings globalPool) {
+        this.globalPool = globalPool;
+    }
+
+    static String render(PgmuxConfig config) {
+        ConfigRenderer renderer = new ConfigRenderer(config.pool());
+        renderer.record(0, "pgmux", config, null);
+        return renderer.out.toString();
+    }
+
+    /** {@code key { … }}, leaving out the components equal to those of {@code base} when there is one. */
+    private void record(int depth, String key, Record record, Record base) {
+        line(depth, key + " {");
+        for (RecordComponent component : record.getClass().getRecordComponents()) {
+            String name = component.getName();
+            Object value = get(component, record);
+            if (name.equals("name") || (base != null && value.equals(get(component, base)))) {
+                continue; // a name is the entry's key already
+            }
+            String childKey = kebab(name);
+            if (value instanceof PoolSettings pool && record instanceof DatabaseConfig) {
+                if (!pool.equals(globalPool)) {
+                    record(depth + 1, childKey, pool, globalPool);
+                }
+            } else if (value instanceof Record child) {
+                record(depth + 1, childKey, child, null);
+            } else if (value instanceof Map<?, ?> entries) {
+                map(depth + 1, childKey, entries);
+            } else {
+                line(depth + 1, childKey + " = " + scalar(name, value));
+            }
+        }
+        line(depth, "}");
+    }
+
+    private void map(int depth, String key, Map<?, ?> entries) {
+        if (entries.isEmpty()) {
+            line(depth, key + " {}");
+            return;
+        }
+        line(depth, key + " {");
+        entries.forEach((name, entry) -> record(depth + 1, ConfigUtil.joinPath((String) name), (Record) entry, null));
+        line(depth, "}");
+    }
+
+    private static String scalar(String name, Object value) {
+        if (value instanceof Optional<?> optional) {
+            return optional.map(v -> scalar(name, v)).orElse("null");
+        }
+        if (name.equals("password")) {
+            return Hocon.quote(ConfigLoader.MASK);
+        }
+        if (name.equals("maxMessageSize")) {
+            return Hocon.size((Long) value);
+        }
+        if (value instanceof Duration d) {
+            return Hocon.duration(d);
+        }
+        if (value instanceof Enum<?> e) {
+            return Hocon.name(e);
+        }
+        if (value instanceof String || value instanceof Path) {
+            return Hocon.quote(value.toString());
+        }
+        if (value instanceof List<?> list) {
+            return list.stream().map(v -> scalar(name, v)).collect(Collectors.joining(", ", "[", "]"));
+        }
+        return String.valueOf(value);
+    }
+
+    private void line(int depth, String text) {
+        out.append("  ".repeat(depth)).append(text).append('\n');
+    }
+
+    private static Object get(RecordComponent component, Record record) {
+        try {
+            return component.getAccessor().invoke(record);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot read " + component, e);
+        }
+    }
+
+    /** {@code maxClientConnections} is {@code max-client-connections}. */
+    private static String kebab(String camel) {
+        return camel.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(java.util.Locale.ROOT);
+    }
+}

@@ -1,0 +1,87 @@
+package io.pgmux.config;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+
+/**
+ * The settings of a pool ({@code pgmux.pool}, or a database's {@code pool} overrides on top of it). A zero duration
+ * disables that timeout; an empty reset or check query disables it.
+ */
+public record PoolSettings(
+        PoolMode mode,
+        int size,
+        int minSize,
+        int reserveSize,
+        Duration reserveTimeout,
+        int maxClientConnections,
+        int maxDbConnections,
+        int maxUserConnections,
+        int maxPreparedStatements,
+        Duration serverIdleTimeout,
+        Duration serverLifetime,
+        Duration serverConnectTimeout,
+        Duration serverLoginRetry,
+        String serverResetQuery,
+        String serverCheckQuery,
+        Duration serverCheckDelay,
+        Duration queryWaitTimeout,
+        Duration clientIdleTimeout,
+        Duration clientLoginTimeout,
+        Duration idleTransactionTimeout,
+        Duration queryTimeout) {
+    public PoolSettings {
+        Problems p = new Problems();
+        p.notNull("pool.mode", mode);
+        p.atLeast("pool.size", size, 1);
+        if (minSize > size && size >= 1) {
+            p.check(false, "pool.min-size", "must not exceed pool.size (" + size + "), got " + minSize);
+        } else {
+            p.atLeast("pool.min-size", minSize, 0);
+        }
+        p.atLeast("pool.reserve-size", reserveSize, 0);
+        p.notNegative("pool.reserve-timeout", reserveTimeout);
+        p.atLeast("pool.max-client-connections", maxClientConnections, 1);
+        p.atLeast("pool.max-db-connections", maxDbConnections, 0);
+        p.atLeast("pool.max-user-connections", maxUserConnections, 0);
+        p.atLeast("pool.max-prepared-statements", maxPreparedStatements, 0);
+        p.notNegative("pool.server-idle-timeout", serverIdleTimeout);
+        p.notNegative("pool.server-lifetime", serverLifetime);
+        p.notNegative("pool.server-connect-timeout", serverConnectTimeout);
+        p.notNegative("pool.server-login-retry", serverLoginRetry);
+        p.notNull("pool.server-reset-query", serverResetQuery);
+        p.notNull("pool.server-check-query", serverCheckQuery);
+        p.notNegative("pool.server-check-delay", serverCheckDelay);
+        p.notNegative("pool.query-wait-timeout", queryWaitTimeout);
+        p.notNegative("pool.client-idle-timeout", clientIdleTimeout);
+        p.notNegative("pool.client-login-timeout", clientLoginTimeout);
+        p.notNegative("pool.idle-transaction-timeout", idleTransactionTimeout);
+        p.notNegative("pool.query-timeout", queryTimeout);
+        p.throwIfAny();
+    }
+
+    /** Binds a {@code pool} block (for a database: its overrides already layered over {@code pgmux.pool}). */
+    public static PoolSettings from(Config c) {
+        return new PoolSettings(
+                PoolMode.parse(c.getString("mode")),
+                c.getInt("size"),
+                c.getInt("min-size"),
+                c.getInt("reserve-size"),
+                c.getDuration("reserve-timeout"),
+                c.getInt("max-client-connections"),
+                c.getInt("max-db-connections"),
+                c.getInt("max-user-connections"),
+                c.getInt("max-prepared-statements"),
+                c.getDuration("server-idle-timeout"),
+                c.getDuration("server-lifetime"),
+                c.getDuration("server-connect-timeout"),
+                c.getDuration("server-login-retry"),
+                c.getString("server-reset-query"),
+                c.getString("server-check-query"),
+                c.getDuration("server-check-delay"),
+                c.getDuration("query-wait-timeout"),
+                c.getDuration("client-idle-timeout"),
+                c.getDuration("client-login-timeout"),
+                c.getDuration("idle-transaction-timeout"),
+                c.getDuration("query-timeout"));
+    }
+}

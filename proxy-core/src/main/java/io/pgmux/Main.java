@@ -1,0 +1,224 @@
+package io.pgmux;
+
+import io.pgmux.config.ConfigException;
+import io.pgmux.config.ConfigLoader;
+import io.pgmux.config.PgmuxConfig;
+import io.pgmux.testkit.TestPostgres;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+
+/**
+ * The command line: run the proxy, {@code demo} (an embedded PostgreSQL behind pgmux) and {@code
+ * check} (validate a config). Exit status 0 after a clean stop, 2 for a bad command line or config.
+ */
+public final class Main {
+    private static final Logger log = LoggerFactory.getLogger(Main.class);
+    static final int EXIT_OK = 0;
+    static final int EXIT_FAILURE = 1;
+    static final int EXIT_USAGE = 2;
+
+    private Main() {}
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        List<String> rest = new ArrayList<>(List.of(args));
+        String command = "run";
+        if (!rest.isEmpty() && !rest.get(0).startsWith("-")) {
+            command = rest.remove(0);
+        }
+        Optional<Path> configFile = Optional.empty();
+        Integer demoPort = null;
+        for (int i = 0; i < rest.size(); i++) {
+            String arg = rest.get(i);
+            switch (arg) {
+                case "--version", "-V" -> {
+                    out.println("pgmux " + version());
+                    return EXIT_OK;
+                }
+                case "--help", "-h" -> {
+                    out.print(usage());
+                    return EXIT_OK;
+                }
+                case "--config", "-c" -> {
+                    if (i + 1 >= rest.size()) {
+                        err.println("pgmux: --config needs a file");
+                        return EXIT_USAGE;
+                    }
+                    configFile = Optional.of(Path.of(rest.get(++i)));
+                }
+                case "--port", "-p" -> {
+                    if (i + 1 >= rest.size()) {
+                        err.println("pgmux: --port needs a number");
+                        return EXIT_USAGE;
+                    }
+                    try {
+                        demoPort = Integer.parseInt(rest.get(++i));
+                    } catch (NumberFormatException e) {
+                        err.println("pgmux: --port needs a number, got " + rest.get(i));
+                        return EXIT_USAGE;
+                    }
+                }
+                default -> {
+                    err.println("pgmux: unknown argument " + arg);
+                    err.print(usage());
+                    return EXIT_USAGE;
+                }
+            }
+        }
+        if (configFile.isPresent() && !Files.isReadable(configFile.get())) {
+            err.println("pgmux: cannot read config file " + configFile.get());
+            return EXIT_USAGE;
+        }
+        return switch (command) {
+            case "run" -> runProxy(configFile.or(Main::defaultConfigFile), err);
+            case "check" -> check(configFile.or(Main::defaultConfigFile), out, err);
+            case "demo" -> demo(demoPort == null ? 6432 : demoPort, out, err);
+            default -> {
+                err.println("pgmux: unknown command " + command);
+                err.print(usage());
+                yield EXIT_USAGE;
+            }
+        };
+    }
+
+    private static Optional<Path> defaultConfigFile() {
+        Path local = Path.of("pgmux.conf");
+        return Files.isReadable(local) ? Optional.of(local) : Optional.empty();
+    }
+
+    private static int check(Optional<Path> file, PrintStream out, PrintStream err) {
+        try {
+            PgmuxConfig config = ConfigLoader.load(file);
+            out.println("# effective configuration" + file.map(f -> " of " + f).orElse(" (built-in defaults)"));
+            out.print(ConfigLoader.describe(config));
+            out.println();
+            return EXIT_OK;
+        } catch (ConfigException e) {
+            printProblems(e, err);
+            return EXIT_USAGE;
+        }
+    }
+
+    private static int runProxy(Optional<Path> file, PrintStream err) {
+        PgmuxConfig config;
+        try {
+            config = ConfigLoader.load(file);
+        } catch (ConfigException e) {
+            printProblems(e, err);
+            return EXIT_USAGE;
+        }
+        return serve(config, err, () -> {});
+    }
+
+    /** Runs pgmux until SIGTERM or SIGINT, then stops it and runs {@code afterStop}. */
+    private static int serve(PgmuxConfig config, PrintStream err, Runnable afterStop) {
+        PgmuxServer server = new PgmuxServer(config);
+        try {
+            server.start();
+        } catch (Exception e) {
+            err.println("pgmux: cannot listen on " + config.listen().host() + ":"
+                    + config.listen().port() + ": " + e);
+            server.close();
+            afterStop.run();
+            return EXIT_FAILURE;
+        }
+        CountDownLatch stop = new CountDownLatch(1);
+        Signal.handle(new Signal("TERM"), s -> stop.countDown());
+        Signal.handle(new Signal("INT"), s -> stop.countDown());
+        Signal.handle(
+                new Signal("HUP"),
+                s -> log.warn("SIGHUP received: live reload is not implemented yet; the configuration is unchanged"));
+        try {
+            stop.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        log.info("stopping");
+        server.close();
+        afterStop.run();
+        return EXIT_OK;
+    }
+
+    private static int demo(int port, PrintStream out, PrintStream err) {
+        TestPostgres postgres;
+        try {
+            postgres = TestPostgres.start();
+            postgres.createUser("demo", "demo");
+            postgres.createDatabase("demo", "demo");
+            try (Connection c = postgres.connect("demo");
+                    Statement s = c.createStatement()) {
+                s.execute("GRANT ALL ON SCHEMA public TO demo");
+            }
+        } catch (RuntimeException | SQLException e) {
+            err.println("pgmux demo: cannot start PostgreSQL: " + e.getMessage());
+            return EXIT_FAILURE;
+        }
+        PgmuxConfig config;
+        try {
+            config = ConfigLoader.fromString(String.format(
+                    """
+                    pgmux {
+                      listen { host = "127.0.0.1", port = %d }
+                      auth { type = scram-sha-256, users { demo { password = "demo" } } }
+                      databases { demo { host = "%s", port = %d } }
+                    }
+                    """,
+                    port, postgres.host(), postgres.port()));
+        } catch (ConfigException e) {
+            printProblems(e, err);
+            postgres.close();
+            return EXIT_USAGE;
+        }
+        out.printf(
+                "pgmux demo: PostgreSQL %d on %s:%d, pgmux on 127.0.0.1:%d%n"
+                        + "  connect with:  psql postgresql://demo:demo@127.0.0.1:%d/demo%n"
+                        + "  stop with Ctrl-C%n",
+                postgres.majorVersion(), postgres.host(), postgres.port(), port, port);
+        out.flush();
+        return serve(config, err, postgres::close);
+    }
+
+    private static void printProblems(ConfigException e, PrintStream err) {
+        err.println("pgmux: invalid configuration:");
+        e.problems().forEach(p -> err.println("  " + p));
+    }
+
+    static String version() {
+        try (InputStream in = Main.class.getResourceAsStream("version.properties")) {
+            Properties properties = new Properties();
+            if (in != null) {
+                properties.load(in);
+            }
+            return properties.getProperty("version", "unknown");
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    private static String usage() {
+        return """
+                usage: pgmux [--config FILE]          run the proxy (default config: ./pgmux.conf if present)
+                       pgmux demo [--port N]          embedded PostgreSQL behind pgmux on port N (6432)
+                       pgmux check --config FILE      validate a config and print the effective settings
+                       pgmux --version | --help
+                signals: SIGTERM/SIGINT stop pgmux (exit 0)
+                """;
+    }
+}

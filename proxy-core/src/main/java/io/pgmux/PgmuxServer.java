@@ -1,0 +1,107 @@
+package io.pgmux;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.pgmux.auth.ClientAuthenticator;
+import io.pgmux.auth.UserDirectory;
+import io.pgmux.client.CancelRouter;
+import io.pgmux.client.ClientContext;
+import io.pgmux.client.ClientInitializer;
+import io.pgmux.config.PgmuxConfig;
+import io.pgmux.pool.Housekeeper;
+import io.pgmux.pool.PoolRegistry;
+import io.pgmux.server.ServerConnector;
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running pgmux: owns the event loops, the listener, the pools and their housekeeping. {@link
+ * #start()} binds; {@link #close()} stops everything.
+ */
+public final class PgmuxServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(PgmuxServer.class);
+
+    private final PgmuxConfig config;
+    private final Transport transport = Transport.best();
+    private final EventLoopGroup acceptors;
+    private final EventLoopGroup workers;
+    private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
+    private final PoolRegistry registry;
+    private final ClientContext context;
+    private Housekeeper housekeeper;
+    private Channel listener;
+
+    public PgmuxServer(PgmuxConfig config) {
+        this.config = config;
+        this.acceptors = transport.newGroup(1, new DefaultThreadFactory("pgmux-accept", true));
+        this.workers = transport.newGroup(
+                Runtime.getRuntime().availableProcessors(), new DefaultThreadFactory("pgmux-io", true));
+        int maxMessageSize = (int) Math.min(config.maxMessageSize(), Integer.MAX_VALUE);
+        ServerConnector connector = new ServerConnector(transport, maxMessageSize);
+        this.registry = new PoolRegistry(config, connector, System::nanoTime);
+        SecureRandom random = new SecureRandom();
+        ClientAuthenticator authenticator = new ClientAuthenticator(
+                config.auth().type(), new UserDirectory(config.auth().users(), random));
+        this.context = new ClientContext(registry, authenticator, new CancelRouter(random), connector);
+    }
+
+    /** Binds the listener; returns the address it listens on (the port is real even when 0 was asked). */
+    public InetSocketAddress start() throws InterruptedException {
+        int maxMessageSize = (int) Math.min(config.maxMessageSize(), Integer.MAX_VALUE);
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(acceptors, workers)
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, config.listen().backlog())
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, ServerConnector.WATER_MARK)
+                .childHandler(new ClientInitializer(context, maxMessageSize, clients));
+        listener = bootstrap
+                .bind(config.listen().host(), config.listen().port())
+                .sync()
+                .channel();
+        EventLoop housekeeping = workers.next();
+        housekeeper = new Housekeeper(registry, housekeeping, Duration.ofSeconds(1));
+        housekeeper.start();
+        InetSocketAddress address = (InetSocketAddress) listener.localAddress();
+        log.info("pgmux listening on {}:{} ({} transport)", address.getHostString(), address.getPort(), transport);
+        return address;
+    }
+
+    public PoolRegistry registry() {
+        return registry;
+    }
+
+    public PgmuxConfig config() {
+        return config;
+    }
+
+    /** Stops accepting, tells every client pgmux is going away (57P01), closes servers, stops the loops. */
+    @Override
+    public void close() {
+        if (listener != null) {
+            listener.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        if (housekeeper != null) {
+            housekeeper.stop();
+        }
+        clients.forEach(ClientInitializer::shutdown);
+        registry.closeAll(workers.next());
+        acceptors.shutdownGracefully(0, 2000, TimeUnit.MILLISECONDS);
+        workers.shutdownGracefully(100, 5000, TimeUnit.MILLISECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+        acceptors.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        log.info("pgmux stopped");
+    }
+}

@@ -1,0 +1,169 @@
+package io.pgmux.auth;
+
+import io.netty.buffer.ByteBuf;
+import io.pgmux.config.AuthType;
+import io.pgmux.config.UserConfig;
+import io.pgmux.protocol.ProtocolException;
+import io.pgmux.protocol.auth.Md5;
+import io.pgmux.protocol.auth.ScramServerExchange;
+import io.pgmux.protocol.auth.ScramVerifier;
+import io.pgmux.protocol.message.Authentication;
+import io.pgmux.protocol.message.BackendMessage;
+import io.pgmux.protocol.message.PasswordMessage;
+import io.pgmux.protocol.message.SaslInitialResponse;
+import io.pgmux.protocol.message.SaslResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Authenticates clients as {@code auth.type} asks (trust, plain, md5, scram-sha-256) against the
+ * {@link UserDirectory}. An unknown user goes through the same exchange as a known one and fails
+ * at the end, as PostgreSQL does, so that user names cannot be probed.
+ */
+public final class ClientAuthenticator {
+    private static final Logger log = LoggerFactory.getLogger(ClientAuthenticator.class);
+
+    private final AuthType type;
+    private final UserDirectory users;
+
+    public ClientAuthenticator(AuthType type, UserDirectory users) {
+        this.type = type;
+        this.users = users;
+    }
+
+    public UserDirectory users() {
+        return users;
+    }
+
+    /** The next thing to do in a login. */
+    public sealed interface Step {
+        /** Send these and wait for the client's next password message. */
+        record Challenge(BackendMessage message) implements Step {}
+
+        /** Logged in; send {@code finalMessage} (if any) before AuthenticationOk. */
+        record Success(Optional<BackendMessage> finalMessage, Optional<byte[]> scramClientKey) implements Step {}
+
+        /** Wrong password or unknown user: 28P01. */
+        record Failure(String message) implements Step {}
+    }
+
+    /** Starts a login for {@code user}. */
+    public Exchange begin(String user) {
+        return new Exchange(user, users.find(user));
+    }
+
+    /** One client's login, driven by {@link #start} and then {@link #onPassword} per 'p' message. */
+    public final class Exchange {
+        private final String user;
+        private final Optional<UserConfig> config;
+        private byte[] md5Salt;
+        private ScramServerExchange scram;
+        private boolean scramFirstDone;
+
+        private Exchange(String user, Optional<UserConfig> config) {
+            this.user = user;
+            this.config = config;
+        }
+
+        public Step start() {
+            AuthType method = type;
+            if (method == AuthType.TRUST) {
+                return new Step.Success(Optional.empty(), Optional.empty());
+            }
+            if (method == AuthType.MD5
+                    && config.map(c -> ScramVerifier.isVerifier(c.password())).orElse(false)) {
+                // As PostgreSQL does: an md5 rule with a SCRAM-stored password uses SCRAM.
+                method = AuthType.SCRAM_SHA_256;
+            }
+            switch (method) {
+                case PLAIN:
+                    return new Step.Challenge(new Authentication.CleartextPassword());
+                case MD5:
+                    md5Salt = new byte[4];
+                    users.random().nextBytes(md5Salt);
+                    return new Step.Challenge(new Authentication.Md5Password(md5Salt));
+                default:
+                    ScramVerifier verifier = config.flatMap(users::scramVerifier)
+                            .orElseGet(() -> ScramVerifier.fromPassword(randomPassword(), users.random()));
+                    if (config.isPresent() && users.scramVerifier(config.get()).isEmpty()) {
+                        log.warn(
+                                "user \"{}\" has an MD5 password in pgmux's configuration, which cannot verify a SCRAM"
+                                        + " login; the login will fail",
+                                user);
+                    }
+                    scram = new ScramServerExchange(verifier, users.random());
+                    return new Step.Challenge(new Authentication.Sasl(List.of(ScramServerExchange.MECHANISM)));
+            }
+        }
+
+        /** Handles the body of a client 'p' message. */
+        public Step onPassword(ByteBuf body) {
+            if (scram != null) {
+                return onScram(body);
+            }
+            String response = PasswordMessage.decode(body).password();
+            if (config.isEmpty()) {
+                return failure();
+            }
+            String stored = config.get().password();
+            boolean ok = md5Salt != null ? verifyMd5(stored, response) : verifyPlain(stored, response);
+            return ok ? new Step.Success(Optional.empty(), Optional.empty()) : failure();
+        }
+
+        private Step onScram(ByteBuf body) {
+            if (!scramFirstDone) {
+                SaslInitialResponse initial = SaslInitialResponse.decode(body);
+                if (!initial.mechanism().equals(ScramServerExchange.MECHANISM)) {
+                    throw new ProtocolException(
+                            "SASL authentication mechanism \"%s\" is not supported", initial.mechanism());
+                }
+                scramFirstDone = true;
+                return new Step.Challenge(new Authentication.SaslContinue(scram.serverFirst(initial.data())));
+            }
+            Optional<String> serverFinal =
+                    scram.serverFinal(SaslResponse.decode(body).data());
+            if (serverFinal.isEmpty() || config.isEmpty()) {
+                return failure();
+            }
+            return new Step.Success(Optional.of(new Authentication.SaslFinal(serverFinal.get())), scram.clientKey());
+        }
+
+        private boolean verifyMd5(String stored, String response) {
+            if (ScramVerifier.isVerifier(stored)) {
+                return false;
+            }
+            String md5Stored = Md5.isMd5(stored) ? stored : Md5.encrypt(stored, user);
+            return Md5.verify(md5Stored, md5Salt, response);
+        }
+
+        private boolean verifyPlain(String stored, String given) {
+            if (Md5.isMd5(stored)) {
+                return constantTimeEquals(stored, Md5.encrypt(given, user));
+            }
+            if (ScramVerifier.isVerifier(stored)) {
+                ScramVerifier verifier = ScramVerifier.parse(stored);
+                ScramVerifier candidate = ScramVerifier.fromPassword(given, verifier.salt(), verifier.iterations());
+                return MessageDigest.isEqual(candidate.storedKey(), verifier.storedKey());
+            }
+            return constantTimeEquals(stored, given);
+        }
+
+        private Step failure() {
+            return new Step.Failure(String.format("password authentication failed for user \"%s\"", user));
+        }
+
+        private String randomPassword() {
+            byte[] bytes = new byte[16];
+            users.random().nextBytes(bytes);
+            return java.util.HexFormat.of().formatHex(bytes);
+        }
+    }
+
+    private static boolean constantTimeEquals(String a, String b) {
+        return MessageDigest.isEqual(a.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
+    }
+}

@@ -1,0 +1,12 @@
+package io.pgmux.client;
+
+import io.pgmux.auth.ClientAuthenticator;
+import io.pgmux.pool.PoolRegistry;
+import io.pgmux.server.ServerConnector;
+
+/** What every client session shares: pools, authentication, cancel routing, and the server connector. */
+public record ClientContext(
+        PoolRegistry registry,
+        ClientAuthenticator authenticator,
+        CancelRouter cancelRouter,
+        ServerConnector connector) {}

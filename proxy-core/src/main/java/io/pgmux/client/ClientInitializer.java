@@ -1,0 +1,36 @@
+package io.pgmux.client;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.group.ChannelGroup;
+import io.pgmux.protocol.codec.StartupDecoder;
+
+/** Builds a client channel's pipeline: the startup decoder (which becomes a frame decoder) and the session. */
+public final class ClientInitializer extends ChannelInitializer<Channel> {
+    private final ClientContext context;
+    private final int maxMessageSize;
+    private final ChannelGroup clients;
+
+    public ClientInitializer(ClientContext context, int maxMessageSize, ChannelGroup clients) {
+        this.context = context;
+        this.maxMessageSize = maxMessageSize;
+        this.clients = clients;
+    }
+
+    @Override
+    protected void initChannel(Channel ch) {
+        clients.add(ch);
+        ch.pipeline().addLast("startup-decoder", new StartupDecoder(maxMessageSize));
+        ch.pipeline().addLast("client", new ClientHandler(new ClientSession(ch, context)));
+    }
+
+    /** Closes a client with 57P01 because pgmux is stopping; safe from any thread. */
+    public static void shutdown(Channel ch) {
+        ClientHandler handler = ch.pipeline().get(ClientHandler.class);
+        if (handler != null) {
+            ch.eventLoop().execute(handler.session()::shutdown);
+        } else {
+            ch.close();
+        }
+    }
+}

@@ -1,0 +1,692 @@
+package io.pgmux.client;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.DecoderException;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.pgmux.auth.ClientAuthenticator;
+import io.pgmux.config.PoolMode;
+import io.pgmux.pool.CloseReason;
+import io.pgmux.pool.Pool;
+import io.pgmux.protocol.Frame;
+import io.pgmux.protocol.MessageType;
+import io.pgmux.protocol.PgmuxException;
+import io.pgmux.protocol.Severity;
+import io.pgmux.protocol.SqlState;
+import io.pgmux.protocol.message.Authentication;
+import io.pgmux.protocol.message.BackendKeyData;
+import io.pgmux.protocol.message.CancelRequest;
+import io.pgmux.protocol.message.ErrorResponse;
+import io.pgmux.protocol.message.GssEncRequest;
+import io.pgmux.protocol.message.Message;
+import io.pgmux.protocol.message.NegotiateProtocolVersion;
+import io.pgmux.protocol.message.ParameterStatus;
+import io.pgmux.protocol.message.ReadyForQuery;
+import io.pgmux.protocol.message.SslRequest;
+import io.pgmux.protocol.message.StartupMessage;
+import io.pgmux.protocol.message.StartupPacket;
+import io.pgmux.protocol.message.TransactionStatus;
+import io.pgmux.server.ServerConnection;
+import io.pgmux.server.ServerListener;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client's protocol state, touched only on its channel's event loop.
+ *
+ * <p>States: STARTUP (SSLRequest/StartupMessage) → AUTHENTICATING → LOGGING_IN (learning the
+ * pool's server parameters) → IDLE ⇄ WAITING (for a server) → ACTIVE (a server attached) → IDLE …
+ * → CLOSED. In transaction mode the server is attached at the first message of a transaction and
+ * released when it reports ReadyForQuery 'I' with no Query, Sync or FunctionCall left unanswered.
+ */
+public final class ClientSession implements ServerListener {
+    private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
+    private static final AtomicLong IDS = new AtomicLong();
+
+    /** Settings PostgreSQL reports that a client may set at startup and sees as it asked. */
+    private static final List<String> CLIENT_REPORTED = List.of(
+            "application_name",
+            "client_encoding",
+            "DateStyle",
+            "IntervalStyle",
+            "TimeZone",
+            "standard_conforming_strings");
+
+    private enum Phase {
+        STARTUP,
+        AUTHENTICATING,
+        LOGGING_IN,
+        IDLE,
+        WAITING,
+        ACTIVE,
+        CLOSED
+    }
+
+    private final long id = IDS.incrementAndGet();
+    private final Channel channel;
+    private final ClientContext context;
+    private final ArrayDeque<Frame> pending = new ArrayDeque<>();
+    private Phase phase = Phase.STARTUP;
+    private boolean counted;
+    private StartupMessage startup;
+    private ClientAuthenticator.Exchange auth;
+    private Pool pool;
+    private BackendKeyData cancelKey;
+    private ServerConnection server;
+    private Future<ServerConnection> request;
+    private ScheduledFuture<?> waitTimer;
+    private ScheduledFuture<?> loginTimer;
+    /** Query, Sync and FunctionCall messages sent to the server and not yet answered by ReadyForQuery. */
+    private int outstanding;
+    /** Extended-protocol messages sent since the last Sync. */
+    private boolean inBatch;
+
+    private TransactionStatus status = TransactionStatus.IDLE;
+    private boolean wroteToServer;
+    /** After an error pgmux made mid-batch, the client's messages are ignored up to its Sync, as PostgreSQL does. */
+    private boolean skipUntilSync;
+    /** The server was lost while the client sat idle in a transaction: reported at its next message. */
+    private PgmuxException pendingError;
+
+    ClientSession(Channel channel, ClientContext context) {
+        this.channel = channel;
+        this.context = context;
+    }
+
+    public String name() {
+        return "c" + id;
+    }
+
+    @Override
+    public EventLoop eventLoop() {
+        return channel.eventLoop();
+    }
+
+    // ---- channel events -------------------------------------------------------------------
+
+    void onActive() {
+        Duration timeout = context.registry().config().pool().clientLoginTimeout();
+        if (!timeout.isZero()) {
+            loginTimer = channel.eventLoop()
+                    .schedule(
+                            () -> {
+                                if (phase == Phase.STARTUP
+                                        || phase == Phase.AUTHENTICATING
+                                        || phase == Phase.LOGGING_IN) {
+                                    fatal(
+                                            SqlState.PROTOCOL_VIOLATION,
+                                            "client_login_timeout: login not finished within " + timeout);
+                                }
+                            },
+                            timeout.toMillis(),
+                            TimeUnit.MILLISECONDS);
+        }
+    }
+
+    void onStartupPacket(StartupPacket packet) {
+        if (phase != Phase.STARTUP) {
+            fatal(SqlState.PROTOCOL_VIOLATION, "unexpected startup packet");
+            return;
+        }
+        if (packet instanceof SslRequest || packet instanceof GssEncRequest) {
+            // No TLS or GSS encryption yet: 'N' and the client goes on in plain text.
+            channel.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'N'}), channel.voidPromise());
+        } else if (packet instanceof CancelRequest cancel) {
+            context.cancelRouter().cancel(cancel);
+            channel.close();
+        } else if (packet instanceof StartupMessage message) {
+            onStartupMessage(message);
+        }
+    }
+
+    private void onStartupMessage(StartupMessage message) {
+        startup = message;
+        if (message.majorVersion() != 3) {
+            fatal(
+                    SqlState.FEATURE_NOT_SUPPORTED,
+                    String.format(
+                            "unsupported frontend protocol %d.%d: server supports 3.0 to 3.0",
+                            message.majorVersion(), message.minorVersion()));
+            return;
+        }
+        if (!context.registry().tryAddClient()) {
+            fatal(
+                    SqlState.TOO_MANY_CONNECTIONS,
+                    "too many client connections (max-client-connections = "
+                            + context.registry().config().pool().maxClientConnections() + ")");
+            return;
+        }
+        counted = true;
+        String user = message.user();
+        if (user == null || user.isEmpty()) {
+            fatal(SqlState.INVALID_AUTHORIZATION_SPECIFICATION, "no PostgreSQL user name specified in startup packet");
+            return;
+        }
+        if (message.parameters().containsKey("replication")
+                && !message.parameters().get("replication").equalsIgnoreCase("false")) {
+            fatal(SqlState.FEATURE_NOT_SUPPORTED, "replication connections are not supported by pgmux");
+            return;
+        }
+        List<String> unknownOptions = message.parameters().keySet().stream()
+                .filter(k -> k.startsWith("_pq_."))
+                .toList();
+        if (message.minorVersion() > 0 || !unknownOptions.isEmpty()) {
+            write(new NegotiateProtocolVersion(0, unknownOptions));
+        }
+        phase = Phase.AUTHENTICATING;
+        auth = context.authenticator().begin(user);
+        onAuthStep(auth.start());
+    }
+
+    void onFrame(Frame frame) {
+        switch (phase) {
+            case AUTHENTICATING -> onAuthFrame(frame);
+            case IDLE, WAITING, ACTIVE -> onRequestFrame(frame);
+            case CLOSED -> frame.release();
+            default -> {
+                byte type = frame.type();
+                frame.release();
+                fatal(
+                        SqlState.PROTOCOL_VIOLATION,
+                        "unexpected message type " + MessageType.describe(type) + " during login");
+            }
+        }
+    }
+
+    void onReadComplete() {
+        if (wroteToServer && server != null) {
+            wroteToServer = false;
+            server.flush();
+            if (!server.channel().isWritable()) {
+                // The server is not keeping up (e.g. COPY data): stop reading until it is.
+                channel.config().setAutoRead(false);
+            }
+        }
+    }
+
+    void onWritabilityChanged() {
+        if (server != null && channel.isWritable()) {
+            server.channel().config().setAutoRead(true);
+        }
+    }
+
+    void onInactive() {
+        if (phase == Phase.CLOSED) {
+            return;
+        }
+        Phase was = phase;
+        phase = Phase.CLOSED;
+        cleanUp();
+        if (was.compareTo(Phase.IDLE) >= 0) {
+            log.info("client {} disconnected: user={} database={}", name(), startup.user(), startup.database());
+        }
+    }
+
+    void onException(Throwable cause) {
+        Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+        if (root instanceof PgmuxException e) {
+            log.warn("client {} sent bad input: {}", name(), e.getMessage());
+            fatal(e.sqlState(), e.getMessage());
+        } else if (root instanceof IOException) {
+            log.debug("client {} connection error: {}", name(), root.toString());
+            channel.close();
+        } else {
+            log.error("client {} failed", name(), root);
+            fatal(SqlState.INTERNAL_ERROR, "internal error in pgmux: " + root);
+        }
+    }
+
+    // ---- authentication and login ------------------------------------------------------------
+
+    private void onAuthFrame(Frame frame) {
+        byte type = frame.type();
+        if (type != MessageType.Frontend.PASSWORD) {
+            frame.release();
+            fatal(
+                    SqlState.PROTOCOL_VIOLATION,
+                    "expected password response, got message type " + MessageType.describe(type));
+            return;
+        }
+        ClientAuthenticator.Step step;
+        try {
+            step = auth.onPassword(frame.body());
+        } catch (PgmuxException e) {
+            fatal(e.sqlState(), e.getMessage());
+            return;
+        } finally {
+            frame.release();
+        }
+        onAuthStep(step);
+    }
+
+    private void onAuthStep(ClientAuthenticator.Step step) {
+        if (step instanceof ClientAuthenticator.Step.Challenge challenge) {
+            writeAndFlush(challenge.message());
+        } else if (step instanceof ClientAuthenticator.Step.Failure failure) {
+            log.info("client {} login failed: user={} database={}", name(), startup.user(), startup.database());
+            fatal(SqlState.INVALID_PASSWORD, failure.message());
+        } else if (step instanceof ClientAuthenticator.Step.Success success) {
+            auth = null;
+            success.finalMessage().ifPresent(this::write);
+            success.scramClientKey().ifPresent(key -> context.registry().rememberScramClientKey(startup.user(), key));
+            write(new Authentication.Ok());
+            onAuthenticated();
+        }
+    }
+
+    private void onAuthenticated() {
+        String database = startup.database();
+        Optional<Pool> found = context.registry().pool(database, startup.user());
+        if (found.isEmpty()) {
+            fatal(SqlState.INVALID_CATALOG_NAME, "database \"" + database + "\" does not exist");
+            return;
+        }
+        pool = found.get();
+        phase = Phase.LOGGING_IN;
+        if (pool.serverParameters() != null) {
+            finishLogin();
+        } else {
+            // The first client of a pool waits for a server login to learn what to report.
+            acquire();
+        }
+    }
+
+    private void finishLogin() {
+        Map<String, String> reported = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        reported.putAll(pool.serverParameters());
+        for (String name : CLIENT_REPORTED) {
+            startupParameter(name).ifPresent(value -> reported.put(name, value));
+        }
+        reported.forEach((name, value) -> write(new ParameterStatus(name, value)));
+        cancelKey = context.cancelRouter().register(this);
+        write(cancelKey);
+        write(ReadyForQuery.IDLE);
+        channel.flush();
+        if (loginTimer != null) {
+            loginTimer.cancel(false);
+        }
+        phase = Phase.IDLE;
+        log.info(
+                "client {} logged in: user={} database={} from {}",
+                name(),
+                startup.user(),
+                startup.database(),
+                channel.remoteAddress());
+    }
+
+    private Optional<String> startupParameter(String name) {
+        return startup.parameters().entrySet().stream()
+                .filter(e -> e.getKey().equalsIgnoreCase(name))
+                .map(Map.Entry::getValue)
+                .findFirst();
+    }
+
+    // ---- requests -----------------------------------------------------------------------------
+
+    private void onRequestFrame(Frame frame) {
+        byte type = frame.type();
+        if (log.isTraceEnabled()) {
+            log.trace("{} -> {} ({})", name(), MessageType.describe(type), phase);
+        }
+        if (!MessageType.Frontend.isKnown(type) || type == MessageType.Frontend.PASSWORD) {
+            frame.release();
+            fatal(SqlState.PROTOCOL_VIOLATION, "invalid frontend message type " + MessageType.describe(type));
+            return;
+        }
+        if (type == MessageType.Frontend.TERMINATE) {
+            frame.release();
+            terminate();
+            return;
+        }
+        if (phase == Phase.ACTIVE) {
+            sendToServer(frame);
+            return;
+        }
+        if (phase == Phase.IDLE && (skipUntilSync || pendingError != null)) {
+            answerWithoutServer(frame);
+            return;
+        }
+        pending.add(frame);
+        if (phase == Phase.IDLE) {
+            acquire();
+        }
+    }
+
+    /** Handles a message while an error made by pgmux is still being reported (no server involved). */
+    private void answerWithoutServer(Frame frame) {
+        byte type = frame.type();
+        frame.release();
+        if (pendingError != null) {
+            writeError(pendingError);
+            pendingError = null;
+            skipUntilSync = true;
+        }
+        if (type == MessageType.Frontend.QUERY
+                || type == MessageType.Frontend.SYNC
+                || type == MessageType.Frontend.FUNCTION_CALL) {
+            skipUntilSync = false;
+            status = TransactionStatus.IDLE;
+            write(ReadyForQuery.IDLE);
+        }
+        channel.flush();
+    }
+
+    private void sendToServer(Frame frame) {
+        switch (frame.type()) {
+            case MessageType.Frontend.QUERY, MessageType.Frontend.FUNCTION_CALL -> outstanding++;
+            case MessageType.Frontend.SYNC -> {
+                outstanding++;
+                inBatch = false;
+            }
+            case MessageType.Frontend.PARSE,
+                    MessageType.Frontend.BIND,
+                    MessageType.Frontend.DESCRIBE,
+                    MessageType.Frontend.EXECUTE,
+                    MessageType.Frontend.CLOSE,
+                    MessageType.Frontend.FLUSH -> inBatch = true;
+            default -> {}
+        }
+        server.write(frame);
+        wroteToServer = true;
+    }
+
+    private void acquire() {
+        if (phase != Phase.LOGGING_IN) {
+            phase = Phase.WAITING;
+        }
+        channel.config().setAutoRead(false);
+        Future<ServerConnection> future = pool.acquire(channel.eventLoop());
+        request = future;
+        Duration timeout = pool.settings().queryWaitTimeout();
+        if (!future.isDone() && !timeout.isZero()) {
+            waitTimer = channel.eventLoop()
+                    .schedule(() -> onWaitTimeout(future, timeout), timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        future.addListener(f -> onAcquired(future));
+    }
+
+    private void onWaitTimeout(Future<ServerConnection> future, Duration timeout) {
+        if (request == future && pool.cancelWait(future)) {
+            ((Promise<ServerConnection>) future)
+                    .tryFailure(new PgmuxException(
+                            SqlState.PROTOCOL_VIOLATION,
+                            "query_wait_timeout: no server connection available for pool %s within %s",
+                            pool.key(),
+                            format(timeout)));
+        }
+    }
+
+    private void onAcquired(Future<ServerConnection> future) {
+        if (log.isTraceEnabled()) {
+            log.trace("{} acquired {} ({})", name(), future.isSuccess() ? future.getNow() : future.cause(), phase);
+        }
+        if (request != future) {
+            if (future.isSuccess()) {
+                pool.release(future.getNow(), null);
+            }
+            return;
+        }
+        request = null;
+        if (waitTimer != null) {
+            waitTimer.cancel(false);
+            waitTimer = null;
+        }
+        if (phase == Phase.CLOSED) {
+            if (future.isSuccess()) {
+                pool.release(future.getNow(), null);
+            }
+            return;
+        }
+        if (!future.isSuccess()) {
+            PgmuxException error = asPgmux(future.cause());
+            if (phase == Phase.LOGGING_IN) {
+                fatal(error.sqlState(), error.getMessage());
+                return;
+            }
+            log.info("client {} got no server from pool {}: {}", name(), pool.key(), error.getMessage());
+            failPending(error);
+            phase = Phase.IDLE;
+            channel.config().setAutoRead(true);
+            return;
+        }
+        ServerConnection acquired = future.getNow();
+        if (phase == Phase.LOGGING_IN) {
+            pool.release(acquired, null);
+            finishLogin();
+            channel.config().setAutoRead(true);
+            return;
+        }
+        acquired.attach(this);
+        if (!acquired.isUsable()) {
+            // It died between the pool's check and the hand-over: try again.
+            acquired.detach();
+            pool.release(acquired, CloseReason.SERVER_ERROR);
+            acquire();
+            return;
+        }
+        server = acquired;
+        phase = Phase.ACTIVE;
+        outstanding = 0;
+        inBatch = false;
+        status = TransactionStatus.IDLE;
+        while (!pending.isEmpty()) {
+            sendToServer(pending.poll());
+        }
+        onReadComplete();
+        channel.config().setAutoRead(true);
+    }
+
+    /** Answers queued messages with {@code error}, as PostgreSQL would answer a failed batch. */
+    private void failPending(PgmuxException error) {
+        boolean errorSent = false;
+        while (!pending.isEmpty()) {
+            Frame frame = pending.poll();
+            byte type = frame.type();
+            frame.release();
+            if (!errorSent) {
+                writeError(error);
+                errorSent = true;
+            }
+            if (type == MessageType.Frontend.QUERY
+                    || type == MessageType.Frontend.SYNC
+                    || type == MessageType.Frontend.FUNCTION_CALL) {
+                write(ReadyForQuery.IDLE);
+                errorSent = false;
+            }
+        }
+        skipUntilSync = errorSent;
+        status = TransactionStatus.IDLE;
+        channel.flush();
+    }
+
+    // ---- server events (ServerListener) --------------------------------------------------------
+
+    @Override
+    public void onServerFrames(ServerConnection from, List<Frame> frames) {
+        if (from != server || phase != Phase.ACTIVE) {
+            frames.forEach(Frame::release);
+            return;
+        }
+        for (Frame frame : frames) {
+            if (log.isTraceEnabled()) {
+                log.trace("{} <- {} {}", name(), from.name(), MessageType.describe(frame.type()));
+            }
+            if (frame.type() == MessageType.Backend.READY_FOR_QUERY) {
+                status = TransactionStatus.of(
+                        frame.content().getByte(frame.content().readerIndex() + Frame.HEADER_LENGTH));
+                if (outstanding > 0) {
+                    outstanding--;
+                }
+            }
+            channel.write(frame.content(), channel.voidPromise());
+        }
+        channel.flush();
+        if (status == TransactionStatus.IDLE && outstanding == 0 && !inBatch && releasesBetweenTransactions()) {
+            releaseServer(null);
+        } else if (!channel.isWritable()) {
+            // The client is not keeping up (a big result): stop reading from the server until it is.
+            from.channel().config().setAutoRead(false);
+        }
+    }
+
+    @Override
+    public void onServerLost(ServerConnection from, String cause) {
+        if (from != server) {
+            return;
+        }
+        server = null;
+        phase = Phase.IDLE;
+        channel.config().setAutoRead(true);
+        PgmuxException error = new PgmuxException(
+                SqlState.CONNECTION_FAILURE, "server connection lost: %s (pool %s)", cause, pool.key());
+        log.warn("client {} lost server {}: {}", name(), from.name(), cause);
+        if (outstanding > 0) {
+            writeError(error);
+            for (int i = 0; i < outstanding; i++) {
+                write(ReadyForQuery.IDLE);
+            }
+            channel.flush();
+        } else if (inBatch) {
+            writeError(error);
+            skipUntilSync = true;
+            channel.flush();
+        } else if (status != TransactionStatus.IDLE) {
+            pendingError = error;
+        }
+        outstanding = 0;
+        inBatch = false;
+        status = TransactionStatus.IDLE;
+    }
+
+    @Override
+    public void onServerWritable(ServerConnection from) {
+        if (from == server && phase == Phase.ACTIVE) {
+            channel.config().setAutoRead(true);
+        }
+    }
+
+    /** A CancelRequest with this client's key arrived; safe from any thread. */
+    void requestCancel() {
+        channel.eventLoop().execute(() -> {
+            ServerConnection current = server;
+            if (current != null && (outstanding > 0 || inBatch)) {
+                current.backendKey().ifPresent(key -> context.connector()
+                        .cancel(channel.eventLoop(), current.remoteAddress(), key));
+            }
+        });
+    }
+
+    private boolean releasesBetweenTransactions() {
+        return pool.settings().mode() != PoolMode.SESSION;
+    }
+
+    private void releaseServer(CloseReason reason) {
+        ServerConnection released = server;
+        server = null;
+        phase = Phase.IDLE;
+        released.detach();
+        released.channel().config().setAutoRead(true);
+        pool.release(released, reason);
+    }
+
+    // ---- ending -------------------------------------------------------------------------------
+
+    /** pgmux is stopping: the client is told why (57P01) and closed. */
+    void shutdown() {
+        if (phase != Phase.CLOSED) {
+            fatal(SqlState.ADMIN_SHUTDOWN, "terminating connection because pgmux is shutting down");
+        }
+    }
+
+    private void terminate() {
+        if (phase == Phase.CLOSED) {
+            return;
+        }
+        onInactive();
+        channel.close();
+    }
+
+    private void cleanUp() {
+        pending.forEach(Frame::release);
+        pending.clear();
+        if (waitTimer != null) {
+            waitTimer.cancel(false);
+        }
+        if (loginTimer != null) {
+            loginTimer.cancel(false);
+        }
+        if (request != null) {
+            // If the pool already handed a server over, onAcquired gives it back.
+            pool.cancelWait(request);
+        }
+        if (server != null) {
+            boolean clean =
+                    outstanding == 0 && !inBatch && status == TransactionStatus.IDLE && releasesBetweenTransactions();
+            releaseServer(clean ? null : CloseReason.DIRTY);
+        }
+        if (counted) {
+            counted = false;
+            context.registry().removeClient();
+        }
+        if (cancelKey != null) {
+            context.cancelRouter().unregister(cancelKey);
+        }
+    }
+
+    private void fatal(SqlState sqlState, String message) {
+        if (phase == Phase.CLOSED || !channel.isActive()) {
+            channel.close();
+            return;
+        }
+        channel.writeAndFlush(
+                        ErrorResponse.of(Severity.FATAL, sqlState, message).toByteBuf(channel.alloc()))
+                .addListener(ChannelFutureListener.CLOSE);
+        Phase was = phase;
+        phase = Phase.CLOSED;
+        cleanUp();
+        if (was.compareTo(Phase.IDLE) >= 0) {
+            log.info("client {} closed: {} ({})", name(), message, sqlState.code());
+        }
+    }
+
+    private void writeError(PgmuxException error) {
+        write(ErrorResponse.of(Severity.ERROR, error.sqlState(), error.getMessage()));
+    }
+
+    private void write(Message message) {
+        channel.write(message.toByteBuf(channel.alloc()), channel.voidPromise());
+    }
+
+    private void writeAndFlush(Message message) {
+        channel.writeAndFlush(message.toByteBuf(channel.alloc()), channel.voidPromise());
+    }
+
+    private static PgmuxException asPgmux(Throwable cause) {
+        return cause instanceof PgmuxException p
+                ? p
+                : new PgmuxException(SqlState.CONNECTION_FAILURE, "server connection failed: %s", cause);
+    }
+
+    private static String format(Duration d) {
+        long millis = d.toMillis();
+        return millis % 1000 == 0 ? (millis / 1000) + "s" : millis + "ms";
+    }
+
+    @Override
+    public String toString() {
+        return name();
+    }
+}

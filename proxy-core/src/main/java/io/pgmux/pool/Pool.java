@@ -1,0 +1,234 @@
+package io.pgmux.pool;
+
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import io.pgmux.config.DatabaseConfig;
+import io.pgmux.config.PoolSettings;
+import io.pgmux.protocol.PgmuxException;
+import io.pgmux.protocol.SqlState;
+import io.pgmux.server.ServerConnection;
+import io.pgmux.server.ServerConnector;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The servers of one (database, user): carries out the {@link Decision}s of its {@link PoolState}.
+ * Calls come from many event loops; the state is guarded by a lock held only while deciding, never
+ * during I/O, which costs less than hopping to a home loop on every transaction. Side effects
+ * (connect, hand over, close) run after the lock is released.
+ */
+public final class Pool {
+    private static final Logger log = LoggerFactory.getLogger(Pool.class);
+
+    private final PoolKey key;
+    private final PoolState<ServerConnection, Waiter> state;
+    private final ServerConnector connector;
+    private final LongSupplier nanoClock;
+    private volatile ServerConnector.Target target;
+    private volatile DatabaseConfig database;
+    private volatile Map<String, String> serverParameters;
+
+    public Pool(
+            PoolKey key,
+            DatabaseConfig database,
+            ServerConnector.Target target,
+            ServerConnector connector,
+            LongSupplier nanoClock) {
+        this.key = key;
+        this.database = database;
+        this.target = target;
+        this.connector = connector;
+        this.nanoClock = nanoClock;
+        this.state = new PoolState<>(limits(database.pool()));
+    }
+
+    static PoolLimits limits(PoolSettings settings) {
+        return new PoolLimits(
+                settings.size(), settings.minSize(), settings.serverIdleTimeout(), settings.serverLifetime());
+    }
+
+    public PoolKey key() {
+        return key;
+    }
+
+    public PoolSettings settings() {
+        return database.pool();
+    }
+
+    public DatabaseConfig database() {
+        return database;
+    }
+
+    /** ParameterStatus values of this pool's servers, known after the first login; null before. */
+    public Map<String, String> serverParameters() {
+        return serverParameters;
+    }
+
+    /**
+     * Asks for a server. The future completes on {@code loop} (the caller's), preferring an idle
+     * server on that same loop; it fails with a {@link PgmuxException} when the server cannot be
+     * reached. {@link #cancelWait} withdraws the request.
+     */
+    public Future<ServerConnection> acquire(EventLoop loop) {
+        Promise<ServerConnection> promise = loop.newPromise();
+        List<Decision<ServerConnection, Waiter>> decisions;
+        synchronized (state) {
+            decisions = state.acquire(new Waiter(promise, loop), nanoClock.getAsLong(), s -> s.eventLoop() == loop);
+        }
+        apply(decisions, loop);
+        return promise;
+    }
+
+    /** Withdraws a waiting request; false when a server was already handed to it. */
+    public boolean cancelWait(Future<ServerConnection> request) {
+        if (!(request instanceof Promise<ServerConnection> promise)) {
+            return false;
+        }
+        synchronized (state) {
+            return state.cancelWait(new Waiter(promise, null));
+        }
+    }
+
+    /** Returns a leased server; with a {@code closeReason} it is closed instead of reused. */
+    public void release(ServerConnection server, CloseReason closeReason) {
+        if (closeReason == null && !server.isUsable()) {
+            closeReason = CloseReason.SERVER_ERROR;
+        }
+        List<Decision<ServerConnection, Waiter>> decisions;
+        synchronized (state) {
+            decisions = state.release(server, closeReason, nanoClock.getAsLong());
+        }
+        apply(decisions, server.eventLoop());
+    }
+
+    /** A server closed by itself. */
+    void lost(ServerConnection server) {
+        List<Decision<ServerConnection, Waiter>> decisions;
+        synchronized (state) {
+            decisions = state.lost(server);
+        }
+        apply(decisions, server.eventLoop());
+    }
+
+    /** Housekeeping tick: reap idle and old servers, keep min-size warm. */
+    public void reap(EventLoop loop) {
+        List<Decision<ServerConnection, Waiter>> decisions;
+        synchronized (state) {
+            decisions = state.reap(nanoClock.getAsLong());
+        }
+        apply(decisions, loop);
+    }
+
+    /** Takes new settings (reload). */
+    public void reconfigure(DatabaseConfig newDatabase, ServerConnector.Target newTarget, EventLoop loop) {
+        this.database = newDatabase;
+        this.target = newTarget;
+        List<Decision<ServerConnection, Waiter>> decisions;
+        synchronized (state) {
+            decisions = state.resize(limits(newDatabase.pool()), nanoClock.getAsLong());
+        }
+        apply(decisions, loop);
+    }
+
+    /** Closes idle servers now and the others as they come back; waiters fail. */
+    public void close(EventLoop loop) {
+        List<Decision<ServerConnection, Waiter>> decisions;
+        synchronized (state) {
+            decisions = state.close(SqlState.ADMIN_SHUTDOWN, "pgmux is shutting down");
+        }
+        apply(decisions, loop);
+    }
+
+    /** A consistent copy of the counts, for logs, metrics and the console. */
+    public Counts counts() {
+        synchronized (state) {
+            return new Counts(
+                    state.openCount(),
+                    state.idleCount(),
+                    state.leasedCount(),
+                    state.connectingCount(),
+                    state.waitingCount(),
+                    state.limits().size());
+        }
+    }
+
+    /** A client waiting for a server: equal by its request alone, so that it can be withdrawn. */
+    record Waiter(Promise<ServerConnection> promise, EventLoop loop) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Waiter w && w.promise == promise;
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(promise);
+        }
+    }
+
+    /** Server and waiter counts of a pool at one moment. */
+    public record Counts(int open, int idle, int leased, int connecting, int waiting, int maxSize) {}
+
+    private void apply(List<Decision<ServerConnection, Waiter>> decisions, EventLoop loop) {
+        for (Decision<ServerConnection, Waiter> decision : decisions) {
+            if (decision instanceof Decision.Lease<ServerConnection, Waiter> lease) {
+                hand(lease.server(), lease.waiter());
+            } else if (decision instanceof Decision.Connect) {
+                connect(loop);
+            } else if (decision instanceof Decision.Reject<ServerConnection, Waiter> reject) {
+                reject.waiter().promise().tryFailure(new PgmuxException(reject.sqlState(), reject.message()));
+            } else if (decision instanceof Decision.Close<ServerConnection, Waiter> close) {
+                close.server().close(close.reason());
+            }
+        }
+    }
+
+    private void hand(ServerConnection server, Waiter waiter) {
+        if (!server.isUsable()) {
+            // Died while idle and its close is still on the way: never hand it out.
+            release(server, CloseReason.SERVER_ERROR);
+            List<Decision<ServerConnection, Waiter>> decisions;
+            synchronized (state) {
+                decisions = state.acquire(waiter, nanoClock.getAsLong(), s -> s.eventLoop() == waiter.loop());
+            }
+            apply(decisions, waiter.loop());
+            return;
+        }
+        if (!waiter.promise().trySuccess(server)) {
+            release(server, null);
+        }
+    }
+
+    private void connect(EventLoop loop) {
+        ServerConnector.Target t = target;
+        connector.connect(loop, t, this::lost).addListener(f -> {
+            List<Decision<ServerConnection, Waiter>> decisions;
+            if (f.isSuccess()) {
+                ServerConnection server = (ServerConnection) f.getNow();
+                if (serverParameters == null) {
+                    serverParameters = server.parameters();
+                }
+                synchronized (state) {
+                    decisions = state.connected(server, nanoClock.getAsLong());
+                }
+            } else {
+                PgmuxException error = f.cause() instanceof PgmuxException p
+                        ? p
+                        : new PgmuxException(SqlState.CONNECTION_FAILURE, "server connection failed: %s", f.cause());
+                log.warn("server connection for pool {} failed: {}", key, error.getMessage());
+                synchronized (state) {
+                    decisions = state.connectFailed(error.sqlState(), error.getMessage());
+                }
+            }
+            apply(decisions, loop);
+        });
+    }
+
+    @Override
+    public String toString() {
+        return "Pool[" + key + "]";
+    }
+}

@@ -1,0 +1,258 @@
+package io.pgmux.pool;
+
+import io.pgmux.protocol.SqlState;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * The pure logic of one pool: idle servers (most recently used first), leased servers, connects
+ * in flight and a FIFO of waiters. Every method takes {@code nowNanos} and returns the
+ * {@link Decision}s to carry out; nothing here does I/O or reads a clock. Not thread-safe: the
+ * owning {@link Pool} serialises calls.
+ *
+ * @param <S> the server handle
+ * @param <W> the waiter handle
+ */
+public final class PoolState<S, W> {
+    private record IdleServer<S>(S server, long idleSinceNanos) {}
+
+    private final ArrayDeque<IdleServer<S>> idle = new ArrayDeque<>();
+    private final Set<S> leased = new HashSet<>();
+    private final Map<S, Long> bornNanos = new HashMap<>();
+    private final ArrayDeque<W> waiters = new ArrayDeque<>();
+    private int connecting;
+    private boolean closed;
+    private PoolLimits limits;
+
+    public PoolState(PoolLimits limits) {
+        this.limits = limits;
+    }
+
+    /** A waiter asks for a server; {@code preferred} picks among idle ones (e.g. same event loop). */
+    public List<Decision<S, W>> acquire(W waiter, long nowNanos, Predicate<S> preferred) {
+        List<Decision<S, W>> out = new ArrayList<>(1);
+        if (closed) {
+            out.add(new Decision.Reject<>(waiter, SqlState.ADMIN_SHUTDOWN, "pool is closed"));
+            return out;
+        }
+        IdleServer<S> chosen = takeIdle(preferred);
+        if (chosen != null) {
+            leased.add(chosen.server());
+            out.add(new Decision.Lease<>(chosen.server(), waiter));
+            return out;
+        }
+        waiters.addLast(waiter);
+        if (total() < limits.size()) {
+            connecting++;
+            out.add(new Decision.Connect<>());
+        }
+        return out;
+    }
+
+    private IdleServer<S> takeIdle(Predicate<S> preferred) {
+        for (Iterator<IdleServer<S>> it = idle.iterator(); it.hasNext(); ) {
+            IdleServer<S> candidate = it.next();
+            if (preferred.test(candidate.server())) {
+                it.remove();
+                return candidate;
+            }
+        }
+        return idle.pollFirst();
+    }
+
+    /** A waiter gave up (timeout, disconnect); true when it was still waiting. */
+    public boolean cancelWait(W waiter) {
+        return waiters.remove(waiter);
+    }
+
+    /** A connect decided earlier succeeded. */
+    public List<Decision<S, W>> connected(S server, long nowNanos) {
+        connecting--;
+        bornNanos.put(server, nowNanos);
+        List<Decision<S, W>> out = new ArrayList<>(1);
+        if (closed) {
+            bornNanos.remove(server);
+            out.add(new Decision.Close<>(server, CloseReason.SHUTDOWN));
+            return out;
+        }
+        handOverOrPark(server, nowNanos, out);
+        return out;
+    }
+
+    /**
+     * A connect decided earlier failed. Waiters fail at once when nothing else could serve them
+     * (no server open and no other connect in flight); otherwise they keep waiting.
+     */
+    public List<Decision<S, W>> connectFailed(SqlState sqlState, String message) {
+        connecting--;
+        List<Decision<S, W>> out = new ArrayList<>();
+        if (bornNanos.isEmpty() && connecting == 0) {
+            while (!waiters.isEmpty()) {
+                out.add(new Decision.Reject<>(waiters.pollFirst(), sqlState, message));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * A leased server comes back. With a {@code closeReason} it is closed; otherwise it is reused
+     * unless it outlived server-lifetime.
+     */
+    public List<Decision<S, W>> release(S server, CloseReason closeReason, long nowNanos) {
+        if (!leased.remove(server)) {
+            throw new IllegalStateException("server not leased: " + server);
+        }
+        List<Decision<S, W>> out = new ArrayList<>(2);
+        CloseReason reason = closeReason;
+        if (reason == null && closed) {
+            reason = CloseReason.SHUTDOWN;
+        }
+        if (reason == null && isExpired(server, nowNanos)) {
+            reason = CloseReason.LIFETIME;
+        }
+        if (reason == null && total() > limits.size()) {
+            reason = CloseReason.POOL_SHRUNK;
+        }
+        if (reason != null) {
+            bornNanos.remove(server);
+            out.add(new Decision.Close<>(server, reason));
+            connectForWaiters(out);
+            return out;
+        }
+        handOverOrPark(server, nowNanos, out);
+        return out;
+    }
+
+    /** A server closed by itself (or failed); it is forgotten wherever it was. */
+    public List<Decision<S, W>> lost(S server) {
+        List<Decision<S, W>> out = new ArrayList<>(1);
+        if (bornNanos.remove(server) == null) {
+            return out;
+        }
+        leased.remove(server);
+        idle.removeIf(i -> i.server() == server);
+        connectForWaiters(out);
+        return out;
+    }
+
+    /**
+     * Housekeeping: close idle servers above min-size idle longer than server-idle-timeout, close
+     * idle servers past server-lifetime, and open servers to keep min-size.
+     */
+    public List<Decision<S, W>> reap(long nowNanos) {
+        List<Decision<S, W>> out = new ArrayList<>();
+        if (closed) {
+            return out;
+        }
+        long idleTimeout = limits.serverIdleTimeout().toNanos();
+        // Oldest idle servers are at the tail.
+        for (Iterator<IdleServer<S>> it = idle.descendingIterator(); it.hasNext(); ) {
+            IdleServer<S> candidate = it.next();
+            CloseReason reason = null;
+            if (isExpired(candidate.server(), nowNanos)) {
+                reason = CloseReason.LIFETIME;
+            } else if (idleTimeout > 0
+                    && nowNanos - candidate.idleSinceNanos() >= idleTimeout
+                    && bornNanos.size() > limits.minSize()) {
+                reason = CloseReason.IDLE_TIMEOUT;
+            } else if (bornNanos.size() > limits.size()) {
+                reason = CloseReason.POOL_SHRUNK;
+            }
+            if (reason != null) {
+                it.remove();
+                bornNanos.remove(candidate.server());
+                out.add(new Decision.Close<>(candidate.server(), reason));
+            }
+        }
+        while (total() < limits.minSize()) {
+            connecting++;
+            out.add(new Decision.Connect<>());
+        }
+        return out;
+    }
+
+    /** Applies new limits (reload); surplus servers close as they become idle. */
+    public List<Decision<S, W>> resize(PoolLimits newLimits, long nowNanos) {
+        this.limits = newLimits;
+        List<Decision<S, W>> out = reap(nowNanos);
+        connectForWaiters(out);
+        return out;
+    }
+
+    /** Closes idle servers at once and every other one when it comes back; waiters fail. */
+    public List<Decision<S, W>> close(SqlState sqlState, String message) {
+        closed = true;
+        List<Decision<S, W>> out = new ArrayList<>();
+        while (!waiters.isEmpty()) {
+            out.add(new Decision.Reject<>(waiters.pollFirst(), sqlState, message));
+        }
+        while (!idle.isEmpty()) {
+            S server = idle.pollFirst().server();
+            bornNanos.remove(server);
+            out.add(new Decision.Close<>(server, CloseReason.SHUTDOWN));
+        }
+        return out;
+    }
+
+    private void handOverOrPark(S server, long nowNanos, List<Decision<S, W>> out) {
+        W waiter = waiters.pollFirst();
+        if (waiter != null) {
+            leased.add(server);
+            out.add(new Decision.Lease<>(server, waiter));
+        } else {
+            idle.addFirst(new IdleServer<>(server, nowNanos));
+        }
+    }
+
+    private void connectForWaiters(List<Decision<S, W>> out) {
+        while (!closed && waiters.size() > connecting && total() < limits.size()) {
+            connecting++;
+            out.add(new Decision.Connect<>());
+        }
+    }
+
+    private boolean isExpired(S server, long nowNanos) {
+        long lifetime = limits.serverLifetime().toNanos();
+        Long born = bornNanos.get(server);
+        return lifetime > 0 && born != null && nowNanos - born >= lifetime;
+    }
+
+    private int total() {
+        return bornNanos.size() + connecting;
+    }
+
+    public int idleCount() {
+        return idle.size();
+    }
+
+    public int leasedCount() {
+        return leased.size();
+    }
+
+    public int connectingCount() {
+        return connecting;
+    }
+
+    public int waitingCount() {
+        return waiters.size();
+    }
+
+    public int openCount() {
+        return bornNanos.size();
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    public PoolLimits limits() {
+        return limits;
+    }
+}

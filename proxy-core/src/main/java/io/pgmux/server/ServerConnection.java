@@ -1,0 +1,310 @@
+package io.pgmux.server;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.EventLoop;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Promise;
+import io.pgmux.pool.CloseReason;
+import io.pgmux.protocol.Frame;
+import io.pgmux.protocol.MessageType;
+import io.pgmux.protocol.PgmuxException;
+import io.pgmux.protocol.SqlState;
+import io.pgmux.protocol.message.BackendKeyData;
+import io.pgmux.protocol.message.ErrorResponse;
+import io.pgmux.protocol.message.Message;
+import io.pgmux.protocol.message.StartupMessage;
+import io.pgmux.protocol.message.Terminate;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One connection to PostgreSQL. Its state is touched only on its channel's event loop, except
+ * {@link #attach}/{@link #detach} (a volatile hand-over from the client's loop) and writes, which
+ * Netty makes thread-safe. States: LOGIN → READY (idle in the pool or attached to a client) →
+ * CLOSED. Frames from the server go to the attached client once per read burst.
+ */
+public final class ServerConnection {
+    private static final Logger log = LoggerFactory.getLogger(ServerConnection.class);
+    private static final AtomicLong IDS = new AtomicLong();
+
+    private enum Phase {
+        LOGIN,
+        READY,
+        CLOSED
+    }
+
+    private final long id = IDS.incrementAndGet();
+    private final String poolName;
+    private final Channel channel;
+    private final StartupMessage startup;
+    private final long createdNanos;
+    private final Consumer<ServerConnection> onLost;
+    private Phase phase = Phase.LOGIN;
+    private ServerLogin login;
+    private Promise<ServerConnection> loginPromise;
+    private volatile Map<String, String> parameters = Map.of();
+    private BackendKeyData backendKey;
+    private volatile ServerListener client;
+    private volatile boolean closing;
+    private List<Frame> batch = new ArrayList<>();
+
+    ServerConnection(
+            String poolName,
+            Channel channel,
+            StartupMessage startup,
+            ServerCredentials credentials,
+            Promise<ServerConnection> loginPromise,
+            long createdNanos,
+            Consumer<ServerConnection> onLost) {
+        this.poolName = poolName;
+        this.channel = channel;
+        this.startup = startup;
+        this.login = new ServerLogin(credentials);
+        this.loginPromise = loginPromise;
+        this.createdNanos = createdNanos;
+        this.onLost = onLost;
+    }
+
+    public long id() {
+        return id;
+    }
+
+    public String name() {
+        return "s" + id;
+    }
+
+    public Channel channel() {
+        return channel;
+    }
+
+    public EventLoop eventLoop() {
+        return channel.eventLoop();
+    }
+
+    public long createdNanos() {
+        return createdNanos;
+    }
+
+    /** What the server reported at login (and since, while idle). */
+    public Map<String, String> parameters() {
+        return parameters;
+    }
+
+    public Optional<BackendKeyData> backendKey() {
+        return Optional.ofNullable(backendKey);
+    }
+
+    public InetSocketAddress remoteAddress() {
+        return (InetSocketAddress) channel.remoteAddress();
+    }
+
+    /** True while the connection can be handed to a client. */
+    public boolean isUsable() {
+        return !closing && channel.isActive();
+    }
+
+    /** Attaches a client; called on the client's loop before it writes anything. */
+    public void attach(ServerListener listener) {
+        this.client = listener;
+    }
+
+    /** Detaches the client; called on the client's loop once it needs nothing more from this server. */
+    public void detach() {
+        this.client = null;
+    }
+
+    /** Writes a frame's wire bytes, transferring their ownership; safe from any thread. */
+    public void write(Frame frame) {
+        channel.write(frame.content(), channel.voidPromise());
+    }
+
+    public void flush() {
+        channel.flush();
+    }
+
+    /** Closes the connection, saying goodbye with Terminate when it is still open; safe from any thread. */
+    public void close(CloseReason reason) {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        long ageMillis = (System.nanoTime() - createdNanos) / 1_000_000;
+        log.info("closing server {} pool={} reason={} age={}ms", name(), poolName, reason, ageMillis);
+        if (channel.isActive()) {
+            channel.writeAndFlush(Terminate.INSTANCE.toByteBuf(channel.alloc()))
+                    .addListener(ChannelFutureListener.CLOSE);
+        } else {
+            channel.close();
+        }
+    }
+
+    void onConnected() {
+        send(startup);
+    }
+
+    void onFrame(Frame frame) {
+        if (phase == Phase.LOGIN) {
+            onLoginFrame(frame);
+            return;
+        }
+        if (client == null) {
+            onUnsolicited(frame);
+            return;
+        }
+        batch.add(frame);
+    }
+
+    void onReadComplete() {
+        if (batch.isEmpty()) {
+            return;
+        }
+        List<Frame> frames = batch;
+        batch = new ArrayList<>();
+        ServerListener listener = client;
+        if (listener == null) {
+            frames.forEach(ReferenceCountUtil::release);
+            return;
+        }
+        EventLoop loop = listener.eventLoop();
+        if (loop.inEventLoop()) {
+            listener.onServerFrames(this, frames);
+        } else {
+            loop.execute(() -> listener.onServerFrames(this, frames));
+        }
+    }
+
+    void onWritabilityChanged() {
+        ServerListener listener = client;
+        if (listener != null && channel.isWritable()) {
+            listener.eventLoop().execute(() -> listener.onServerWritable(this));
+        }
+    }
+
+    void onInactive() {
+        Phase was = phase;
+        phase = Phase.CLOSED;
+        batch.forEach(ReferenceCountUtil::release);
+        batch.clear();
+        if (was == Phase.LOGIN) {
+            failLogin(new PgmuxException(
+                    SqlState.CONNECTION_FAILURE,
+                    "server %s closed the connection during login",
+                    channel.remoteAddress()));
+            return;
+        }
+        if (!closing) {
+            log.info("server {} pool={} closed the connection", name(), poolName);
+        }
+        ServerListener listener = client;
+        if (listener != null) {
+            listener.eventLoop().execute(() -> listener.onServerLost(this, "the server closed the connection"));
+        }
+        onLost.accept(this);
+    }
+
+    void onException(Throwable cause) {
+        if (phase == Phase.LOGIN) {
+            failLogin(
+                    cause instanceof PgmuxException p
+                            ? p
+                            : new PgmuxException(
+                                    SqlState.CONNECTION_FAILURE, "server %s: %s", channel.remoteAddress(), cause));
+        } else {
+            log.warn("server {} pool={} failed: {}", name(), poolName, cause.toString());
+        }
+        closing = true;
+        channel.close();
+    }
+
+    /** Fails the login (if still pending) and closes; used for timeouts. */
+    void abortLogin(PgmuxException error) {
+        if (phase == Phase.LOGIN) {
+            failLogin(error);
+            closing = true;
+            channel.close();
+        }
+    }
+
+    private void onLoginFrame(Frame frame) {
+        try {
+            login.handle(frame).ifPresent(this::send);
+        } catch (PgmuxException e) {
+            failLogin(e);
+            closing = true;
+            channel.close();
+            return;
+        } finally {
+            frame.release();
+        }
+        if (login.isDone()) {
+            ServerLogin.Result result = login.result();
+            parameters = result.parameters();
+            backendKey = result.backendKey();
+            phase = Phase.READY;
+            login = null;
+            Promise<ServerConnection> promise = loginPromise;
+            loginPromise = null;
+            log.info("connected server {} pool={} to {}", name(), poolName, channel.remoteAddress());
+            if (!promise.trySuccess(this)) {
+                close(CloseReason.SHUTDOWN);
+            }
+        }
+    }
+
+    private void failLogin(PgmuxException error) {
+        Promise<ServerConnection> promise = loginPromise;
+        loginPromise = null;
+        login = null;
+        if (promise != null) {
+            promise.tryFailure(error);
+        }
+    }
+
+    /** A message while no client is attached: keep track of settings, close on anything alarming. */
+    private void onUnsolicited(Frame frame) {
+        try {
+            switch (frame.type()) {
+                case MessageType.Backend.PARAMETER_STATUS, MessageType.Backend.NOTICE_RESPONSE -> {
+                    // harmless while idle: the next client gets its own settings restored anyway
+                }
+                case MessageType.Backend.ERROR_RESPONSE -> {
+                    ErrorResponse error = ErrorResponse.decode(frame.body());
+                    log.warn(
+                            "server {} pool={} sent an error while idle: {} (SQLSTATE {})",
+                            name(),
+                            poolName,
+                            error.message(),
+                            error.sqlState());
+                    close(CloseReason.SERVER_ERROR);
+                }
+                default -> {
+                    log.warn(
+                            "server {} pool={} sent unexpected message {} while idle",
+                            name(),
+                            poolName,
+                            MessageType.describe(frame.type()));
+                    close(CloseReason.SERVER_ERROR);
+                }
+            }
+        } finally {
+            frame.release();
+        }
+    }
+
+    private void send(Message message) {
+        channel.writeAndFlush(message.toByteBuf(channel.alloc()), channel.voidPromise());
+    }
+
+    @Override
+    public String toString() {
+        return name();
+    }
+}

@@ -1,0 +1,149 @@
+package io.pgmux.server;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import io.pgmux.Transport;
+import io.pgmux.protocol.PgmuxException;
+import io.pgmux.protocol.SqlState;
+import io.pgmux.protocol.codec.FrameDecoder;
+import io.pgmux.protocol.message.BackendKeyData;
+import io.pgmux.protocol.message.CancelRequest;
+import io.pgmux.protocol.message.StartupMessage;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Opens server connections on a given event loop and logs them in; also sends CancelRequests. */
+public final class ServerConnector {
+    private static final Logger log = LoggerFactory.getLogger(ServerConnector.class);
+    public static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
+
+    private final Transport transport;
+    private final int maxMessageSize;
+
+    public ServerConnector(Transport transport, int maxMessageSize) {
+        this.transport = transport;
+        this.maxMessageSize = maxMessageSize;
+    }
+
+    /** Where and as whom a pool's servers connect. */
+    public record Target(
+            String poolName,
+            String host,
+            int port,
+            String database,
+            ServerCredentials credentials,
+            Map<String, String> startupParameters,
+            Duration connectTimeout) {}
+
+    /**
+     * Connects and logs in; the future completes on {@code loop} with a ready connection, or fails
+     * with a {@link PgmuxException} (08006) naming the server and the cause.
+     */
+    public Future<ServerConnection> connect(EventLoop loop, Target target, Consumer<ServerConnection> onLost) {
+        Promise<ServerConnection> promise = loop.newPromise();
+        Map<String, String> parameters = new LinkedHashMap<>();
+        parameters.put("user", target.credentials().user());
+        parameters.put("database", target.database());
+        parameters.putAll(target.startupParameters());
+        StartupMessage startup = new StartupMessage(StartupMessage.PROTOCOL_3_0, parameters);
+        long timeoutMillis = target.connectTimeout().toMillis();
+        Bootstrap bootstrap = new Bootstrap()
+                .group(loop)
+                .channel(transport.clientChannel())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .option(
+                        ChannelOption.CONNECT_TIMEOUT_MILLIS,
+                        timeoutMillis > 0 ? (int) Math.min(timeoutMillis, Integer.MAX_VALUE) : 0)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ServerConnection server = new ServerConnection(
+                                target.poolName(),
+                                ch,
+                                startup,
+                                target.credentials(),
+                                promise,
+                                System.nanoTime(),
+                                onLost);
+                        ch.pipeline().addLast("frame-decoder", new FrameDecoder(maxMessageSize));
+                        ch.pipeline().addLast("server", new ServerHandler(server));
+                    }
+                });
+        ChannelFuture connect = bootstrap.connect(target.host(), target.port());
+        connect.addListener((ChannelFutureListener) f -> {
+            if (!f.isSuccess()) {
+                promise.tryFailure(new PgmuxException(
+                        SqlState.CONNECTION_FAILURE,
+                        "cannot connect to server %s:%d for pool %s: %s",
+                        target.host(),
+                        target.port(),
+                        target.poolName(),
+                        describe(f.cause())));
+            }
+        });
+        if (timeoutMillis > 0) {
+            var timer = loop.schedule(
+                    () -> {
+                        if (!promise.isDone()) {
+                            PgmuxException error = new PgmuxException(
+                                    SqlState.CONNECTION_FAILURE,
+                                    "server_connect_timeout: no login to server %s:%d for pool %s within %s",
+                                    target.host(),
+                                    target.port(),
+                                    target.poolName(),
+                                    target.connectTimeout());
+                            promise.tryFailure(error);
+                            connect.channel().close();
+                        }
+                    },
+                    timeoutMillis,
+                    TimeUnit.MILLISECONDS);
+            promise.addListener(f -> timer.cancel(false));
+        }
+        return promise;
+    }
+
+    /** Sends a CancelRequest for {@code key} on a new connection to {@code address}; fire and forget. */
+    public void cancel(EventLoop loop, InetSocketAddress address, BackendKeyData key) {
+        new Bootstrap()
+                .group(loop)
+                .channel(transport.clientChannel())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5_000)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {}
+                })
+                .connect(address)
+                .addListener((ChannelFutureListener) f -> {
+                    if (!f.isSuccess()) {
+                        log.warn("cannot send cancel request to {}: {}", address, describe(f.cause()));
+                        return;
+                    }
+                    ByteBuf out = new CancelRequest(key.processId(), key.secretKey())
+                            .toByteBuf(f.channel().alloc());
+                    f.channel().writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
+                });
+    }
+
+    private static String describe(Throwable cause) {
+        String message = cause.getMessage();
+        return message == null ? cause.getClass().getSimpleName() : message;
+    }
+}

@@ -1,0 +1,22 @@
+package io.pgmux.server;
+
+import io.netty.channel.EventLoop;
+import io.pgmux.protocol.Frame;
+import java.util.List;
+
+/**
+ * The client a server connection is attached to. The server calls these on the listener's own
+ * event loop, in the order the frames arrived.
+ */
+public interface ServerListener {
+    EventLoop eventLoop();
+
+    /** Frames from one read burst; the listener owns them from here. */
+    void onServerFrames(ServerConnection server, List<Frame> frames);
+
+    /** The server connection died while attached. */
+    void onServerLost(ServerConnection server, String cause);
+
+    /** The server's socket became writable again after this client paused its reads. */
+    default void onServerWritable(ServerConnection server) {}
+}
