@@ -195,6 +195,8 @@ public final class ClientSession implements ServerListener {
         switch (phase) {
             case AUTHENTICATING -> onAuthFrame(frame);
             case IDLE, WAITING, ACTIVE -> onRequestFrame(frame);
+            // A client may send its first query before our ReadyForQuery; it waits its turn.
+            case LOGGING_IN -> pending.add(frame);
             case CLOSED -> frame.release();
             default -> {
                 byte type = frame.type();
@@ -467,6 +469,9 @@ public final class ClientSession implements ServerListener {
             pool.release(acquired, null);
             finishLogin();
             channel.config().setAutoRead(true);
+            List<Frame> early = List.copyOf(pending);
+            pending.clear();
+            early.forEach(this::onRequestFrame);
             return;
         }
         acquired.attach(this);

@@ -82,6 +82,12 @@ public final class PoolState<S, W> {
             out.add(new Decision.Close<>(server, CloseReason.SHUTDOWN));
             return out;
         }
+        if (waiters.isEmpty() && bornNanos.size() > limits.size()) {
+            // The pool shrank while this connect was in flight.
+            bornNanos.remove(server);
+            out.add(new Decision.Close<>(server, CloseReason.POOL_SHRUNK));
+            return out;
+        }
         handOverOrPark(server, nowNanos, out);
         return out;
     }
@@ -137,7 +143,7 @@ public final class PoolState<S, W> {
             return out;
         }
         leased.remove(server);
-        idle.removeIf(i -> i.server() == server);
+        idle.removeIf(i -> i.server().equals(server));
         connectForWaiters(out);
         return out;
     }
@@ -151,19 +157,26 @@ public final class PoolState<S, W> {
         if (closed) {
             return out;
         }
+        // Expired servers go first, so that the idle-timeout pass below counts only servers that stay.
+        for (Iterator<IdleServer<S>> it = idle.descendingIterator(); it.hasNext(); ) {
+            IdleServer<S> candidate = it.next();
+            if (isExpired(candidate.server(), nowNanos)) {
+                it.remove();
+                bornNanos.remove(candidate.server());
+                out.add(new Decision.Close<>(candidate.server(), CloseReason.LIFETIME));
+            }
+        }
         long idleTimeout = limits.serverIdleTimeout().toNanos();
         // Oldest idle servers are at the tail.
         for (Iterator<IdleServer<S>> it = idle.descendingIterator(); it.hasNext(); ) {
             IdleServer<S> candidate = it.next();
             CloseReason reason = null;
-            if (isExpired(candidate.server(), nowNanos)) {
-                reason = CloseReason.LIFETIME;
+            if (bornNanos.size() > limits.size()) {
+                reason = CloseReason.POOL_SHRUNK;
             } else if (idleTimeout > 0
                     && nowNanos - candidate.idleSinceNanos() >= idleTimeout
                     && bornNanos.size() > limits.minSize()) {
                 reason = CloseReason.IDLE_TIMEOUT;
-            } else if (bornNanos.size() > limits.size()) {
-                reason = CloseReason.POOL_SHRUNK;
             }
             if (reason != null) {
                 it.remove();
