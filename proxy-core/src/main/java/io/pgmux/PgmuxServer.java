@@ -15,19 +15,22 @@ import io.pgmux.client.CancelRouter;
 import io.pgmux.client.ClientContext;
 import io.pgmux.client.ClientInitializer;
 import io.pgmux.config.PgmuxConfig;
+import io.pgmux.metrics.HttpEndpoints;
+import io.pgmux.metrics.PgmuxMetrics;
 import io.pgmux.pool.Housekeeper;
 import io.pgmux.pool.PoolRegistry;
 import io.pgmux.server.ServerConnector;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running pgmux: owns the event loops, the listener, the pools and their housekeeping. {@link
- * #start()} binds; {@link #close()} stops everything.
+ * A running pgmux: owns the event loops, the listener, the pools and their housekeeping, and the metrics with
+ * their HTTP endpoints. {@link #start()} binds; {@link #close()} stops everything.
  */
 public final class PgmuxServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PgmuxServer.class);
@@ -39,8 +42,10 @@ public final class PgmuxServer implements AutoCloseable {
     private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
     private final PoolRegistry registry;
     private final ClientContext context;
+    private final PgmuxMetrics metrics = new PgmuxMetrics();
     private Housekeeper housekeeper;
     private Channel listener;
+    private HttpEndpoints http;
 
     public PgmuxServer(PgmuxConfig config) {
         this.config = config;
@@ -49,14 +54,17 @@ public final class PgmuxServer implements AutoCloseable {
                 Runtime.getRuntime().availableProcessors(), new DefaultThreadFactory("pgmux-io", true));
         int maxMessageSize = (int) Math.min(config.maxMessageSize(), Integer.MAX_VALUE);
         ServerConnector connector = new ServerConnector(transport, maxMessageSize);
-        this.registry = new PoolRegistry(config, connector, System::nanoTime);
+        this.registry = new PoolRegistry(config, connector, System::nanoTime, metrics);
         SecureRandom random = new SecureRandom();
         ClientAuthenticator authenticator = new ClientAuthenticator(
                 config.auth().type(), new UserDirectory(config.auth().users(), random));
-        this.context = new ClientContext(registry, authenticator, new CancelRouter(random), connector);
+        this.context = new ClientContext(registry, authenticator, new CancelRouter(random), connector, metrics);
     }
 
-    /** Binds the listener; returns the address it listens on (the port is real even when 0 was asked). */
+    /**
+     * Binds the listener, and the HTTP endpoints when {@code metrics.enabled}; returns the address it listens on (the
+     * port is real even when 0 was asked).
+     */
     public InetSocketAddress start() throws InterruptedException {
         int maxMessageSize = (int) Math.min(config.maxMessageSize(), Integer.MAX_VALUE);
         ServerBootstrap bootstrap = new ServerBootstrap()
@@ -77,7 +85,23 @@ public final class PgmuxServer implements AutoCloseable {
         housekeeper.start();
         InetSocketAddress address = (InetSocketAddress) listener.localAddress();
         log.info("pgmux listening on {}:{} ({} transport)", address.getHostString(), address.getPort(), transport);
+        metrics.bindEventLoops(workers);
+        if (config.metrics().enabled()) {
+            Channel clients = listener;
+            http = HttpEndpoints.start(
+                    config.metrics(), acceptors, workers, transport, metrics, registry, clients::isActive);
+        }
         return address;
+    }
+
+    /** pgmux's meters; they count whether or not {@code metrics.enabled} serves them over HTTP. */
+    public PgmuxMetrics metrics() {
+        return metrics;
+    }
+
+    /** Where {@code /metrics}, {@code /health} and {@code /ready} are served; empty when metrics are disabled. */
+    public Optional<InetSocketAddress> metricsAddress() {
+        return Optional.ofNullable(http).map(HttpEndpoints::address);
     }
 
     public PoolRegistry registry() {
@@ -91,6 +115,9 @@ public final class PgmuxServer implements AutoCloseable {
     /** Stops accepting, tells every client pgmux is going away (57P01), closes servers, stops the loops. */
     @Override
     public void close() {
+        if (http != null) {
+            http.close();
+        }
         if (listener != null) {
             listener.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
@@ -102,6 +129,7 @@ public final class PgmuxServer implements AutoCloseable {
         acceptors.shutdownGracefully(0, 2000, TimeUnit.MILLISECONDS);
         workers.shutdownGracefully(100, 5000, TimeUnit.MILLISECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
         acceptors.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        metrics.close();
         log.info("pgmux stopped");
     }
 }

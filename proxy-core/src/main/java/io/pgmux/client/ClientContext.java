@@ -1,12 +1,14 @@
 package io.pgmux.client;
 
 import io.pgmux.auth.ClientAuthenticator;
+import io.pgmux.metrics.PgmuxMetrics;
 import io.pgmux.pool.PoolRegistry;
 import io.pgmux.server.ServerConnector;
 
-/** What every client session shares: pools, authentication, cancel routing, and the server connector. */
+/** What every client session shares: pools, authentication, cancel routing, the server connector, and metrics. */
 public record ClientContext(
         PoolRegistry registry,
         ClientAuthenticator authenticator,
         CancelRouter cancelRouter,
-        ServerConnector connector) {}
+        ServerConnector connector,
+        PgmuxMetrics metrics) {}

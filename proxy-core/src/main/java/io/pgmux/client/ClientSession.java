@@ -1,5 +1,6 @@
 package io.pgmux.client;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -10,6 +11,8 @@ import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.pgmux.auth.ClientAuthenticator;
 import io.pgmux.config.PoolMode;
+import io.pgmux.metrics.ClientMetrics;
+import io.pgmux.metrics.ClientState;
 import io.pgmux.pool.CloseReason;
 import io.pgmux.pool.Pool;
 import io.pgmux.protocol.Frame;
@@ -20,6 +23,11 @@ import io.pgmux.protocol.SqlState;
 import io.pgmux.protocol.message.Authentication;
 import io.pgmux.protocol.message.BackendKeyData;
 import io.pgmux.protocol.message.CancelRequest;
+import io.pgmux.protocol.message.Close;
+import io.pgmux.protocol.message.DataRow;
+import io.pgmux.protocol.message.Parse;
+import io.pgmux.protocol.message.Query;
+import io.pgmux.protocol.message.TargetKind;
 import io.pgmux.protocol.message.ErrorResponse;
 import io.pgmux.protocol.message.GssEncRequest;
 import io.pgmux.protocol.message.Message;
@@ -32,9 +40,14 @@ import io.pgmux.protocol.message.StartupPacket;
 import io.pgmux.protocol.message.TransactionStatus;
 import io.pgmux.server.ServerConnection;
 import io.pgmux.server.ServerListener;
+import io.pgmux.session.PinReason;
+import io.pgmux.session.SessionEffect;
+import io.pgmux.session.SessionState;
+import io.pgmux.session.SqlClassifier;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -78,6 +91,8 @@ public final class ClientSession implements ServerListener {
     private final long id = IDS.incrementAndGet();
     private final Channel channel;
     private final ClientContext context;
+    /** Reports this client's states, traffic and timings to its pool's meters. */
+    private final ClientMetrics metrics;
     private final ArrayDeque<Frame> pending = new ArrayDeque<>();
     private Phase phase = Phase.STARTUP;
     private boolean counted;
@@ -100,10 +115,24 @@ public final class ClientSession implements ServerListener {
     private boolean skipUntilSync;
     /** The server was lost while the client sat idle in a transaction: reported at its next message. */
     private PgmuxException pendingError;
+    /** Settings to restore on each server, and the state that pins this client to its server. */
+    private SessionState session;
+    /** Queries pgmux sent on the client's server for its own purposes; their replies are not relayed. */
+    private final ArrayDeque<Hidden> hidden = new ArrayDeque<>();
+    /** An ErrorResponse passed since the last ReadyForQuery. */
+    private boolean failedSinceReady;
+
+    private enum Hidden {
+        /** set_config/RESET making the server's settings match the client's. */
+        SYNC,
+        /** Counting advisory locks and temporary tables to see whether a pin can end. */
+        RECHECK
+    }
 
     ClientSession(Channel channel, ClientContext context) {
         this.channel = channel;
         this.context = context;
+        this.metrics = context.metrics().client();
     }
 
     public String name() {
@@ -192,6 +221,7 @@ public final class ClientSession implements ServerListener {
     }
 
     void onFrame(Frame frame) {
+        metrics.received(frame.wireLength());
         switch (phase) {
             case AUTHENTICATING -> onAuthFrame(frame);
             case IDLE, WAITING, ACTIVE -> onRequestFrame(frame);
@@ -231,6 +261,7 @@ public final class ClientSession implements ServerListener {
         }
         Phase was = phase;
         phase = Phase.CLOSED;
+        metrics.state(null);
         cleanUp();
         if (was.compareTo(Phase.IDLE) >= 0) {
             log.info("client {} disconnected: user={} database={}", name(), startup.user(), startup.database());
@@ -297,6 +328,7 @@ public final class ClientSession implements ServerListener {
             return;
         }
         pool = found.get();
+        metrics.joined(pool.metrics());
         phase = Phase.LOGGING_IN;
         if (pool.serverParameters() != null) {
             finishLogin();
@@ -307,10 +339,14 @@ public final class ClientSession implements ServerListener {
     }
 
     private void finishLogin() {
+        session = new SessionState(pool.serverParameters(), startup.parameters());
         Map<String, String> reported = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         reported.putAll(pool.serverParameters());
         for (String name : CLIENT_REPORTED) {
-            startupParameter(name).ifPresent(value -> reported.put(name, value));
+            String value = session.wanted(name);
+            if (value != null && reported.containsKey(name)) {
+                reported.put(name, value);
+            }
         }
         reported.forEach((name, value) -> write(new ParameterStatus(name, value)));
         cancelKey = context.cancelRouter().register(this);
@@ -321,19 +357,13 @@ public final class ClientSession implements ServerListener {
             loginTimer.cancel(false);
         }
         phase = Phase.IDLE;
+        metrics.state(ClientState.IDLE);
         log.info(
                 "client {} logged in: user={} database={} from {}",
                 name(),
                 startup.user(),
                 startup.database(),
                 channel.remoteAddress());
-    }
-
-    private Optional<String> startupParameter(String name) {
-        return startup.parameters().entrySet().stream()
-                .filter(e -> e.getKey().equalsIgnoreCase(name))
-                .map(Map.Entry::getValue)
-                .findFirst();
     }
 
     // ---- requests -----------------------------------------------------------------------------
@@ -388,28 +418,64 @@ public final class ClientSession implements ServerListener {
 
     private void sendToServer(Frame frame) {
         switch (frame.type()) {
-            case MessageType.Frontend.QUERY, MessageType.Frontend.FUNCTION_CALL -> outstanding++;
+            case MessageType.Frontend.QUERY -> {
+                outstanding++;
+                track(SqlClassifier.classify(Query.decode(frame.body()).sql()));
+            }
+            case MessageType.Frontend.PARSE -> {
+                inBatch = true;
+                Parse parse = Parse.decode(frame.body());
+                List<SessionEffect> effects = new ArrayList<>(SqlClassifier.classify(parse.sql()));
+                if (!parse.name().isEmpty()) {
+                    effects.add(new SessionEffect.Pin(PinReason.NAMED_STATEMENT, parse.name()));
+                }
+                track(effects);
+            }
+            case MessageType.Frontend.CLOSE -> {
+                inBatch = true;
+                Close close = Close.decode(frame.body());
+                if (close.kind() == TargetKind.STATEMENT) {
+                    track(List.of(new SessionEffect.Unpin(PinReason.NAMED_STATEMENT, close.name())));
+                }
+            }
+            case MessageType.Frontend.FUNCTION_CALL -> outstanding++;
             case MessageType.Frontend.SYNC -> {
                 outstanding++;
                 inBatch = false;
             }
-            case MessageType.Frontend.PARSE,
-                    MessageType.Frontend.BIND,
+            case MessageType.Frontend.BIND,
                     MessageType.Frontend.DESCRIBE,
                     MessageType.Frontend.EXECUTE,
-                    MessageType.Frontend.CLOSE,
                     MessageType.Frontend.FLUSH -> inBatch = true;
             default -> {}
         }
+        metrics.requestSent();
         server.write(frame);
         wroteToServer = true;
+    }
+
+    /** Records what a statement does to session state; logs each new reason the client is pinned. */
+    private void track(List<SessionEffect> effects) {
+        if (effects.isEmpty()) {
+            return;
+        }
+        for (PinReason reason : session.apply(effects)) {
+            log.info(
+                    "client {} pinned to server {} by session state: {} (pool {})",
+                    name(),
+                    server.name(),
+                    reason.label(),
+                    pool.key());
+        }
     }
 
     private void acquire() {
         if (phase != Phase.LOGGING_IN) {
             phase = Phase.WAITING;
+            metrics.state(ClientState.WAITING);
         }
         channel.config().setAutoRead(false);
+        metrics.waitStarted();
         Future<ServerConnection> future = pool.acquire(channel.eventLoop());
         request = future;
         Duration timeout = pool.settings().queryWaitTimeout();
@@ -452,6 +518,7 @@ public final class ClientSession implements ServerListener {
             }
             return;
         }
+        metrics.waitEnded();
         if (!future.isSuccess()) {
             PgmuxException error = asPgmux(future.cause());
             if (phase == Phase.LOGGING_IN) {
@@ -461,6 +528,7 @@ public final class ClientSession implements ServerListener {
             log.info("client {} got no server from pool {}: {}", name(), pool.key(), error.getMessage());
             failPending(error);
             phase = Phase.IDLE;
+            metrics.state(ClientState.IDLE);
             channel.config().setAutoRead(true);
             return;
         }
@@ -484,9 +552,18 @@ public final class ClientSession implements ServerListener {
         }
         server = acquired;
         phase = Phase.ACTIVE;
+        metrics.state(ClientState.ACTIVE);
         outstanding = 0;
         inBatch = false;
+        failedSinceReady = false;
         status = TransactionStatus.IDLE;
+        String sync = session.syncCommand(acquired.settings());
+        if (sync != null) {
+            // Before the client's first message: its settings, not the last client's.
+            acquired.write(new Query(sync));
+            hidden.add(Hidden.SYNC);
+            wroteToServer = true;
+        }
         while (!pending.isEmpty()) {
             sendToServer(pending.poll());
         }
@@ -525,21 +602,58 @@ public final class ClientSession implements ServerListener {
             frames.forEach(Frame::release);
             return;
         }
+        boolean wrote = false;
         for (Frame frame : frames) {
             if (log.isTraceEnabled()) {
                 log.trace("{} <- {} {}", name(), from.name(), MessageType.describe(frame.type()));
             }
-            if (frame.type() == MessageType.Backend.READY_FOR_QUERY) {
-                status = TransactionStatus.of(
-                        frame.content().getByte(frame.content().readerIndex() + Frame.HEADER_LENGTH));
-                if (outstanding > 0) {
-                    outstanding--;
-                }
+            if (!hidden.isEmpty()) {
+                onHiddenReply(from, frame);
+                continue;
             }
+            switch (frame.type()) {
+                case MessageType.Backend.READY_FOR_QUERY -> {
+                    status = TransactionStatus.of(
+                            frame.content().getByte(frame.content().readerIndex() + Frame.HEADER_LENGTH));
+                    if (outstanding > 0) {
+                        outstanding--;
+                    }
+                    if (status == TransactionStatus.IDLE) {
+                        if (session.commit(failedSinceReady)) {
+                            forgetAppliedSettings(from);
+                        }
+                    }
+                    failedSinceReady = false;
+                }
+                case MessageType.Backend.PARAMETER_STATUS -> {
+                    ParameterStatus changed = ParameterStatus.decode(frame.body());
+                    from.settings().put(changed.name(), changed.value());
+                    session.onParameterStatus(changed.name(), changed.value());
+                }
+                case MessageType.Backend.ERROR_RESPONSE -> failedSinceReady = true;
+                default -> {}
+            }
+            metrics.toClient(frame, outstanding > 0 || inBatch);
             channel.write(frame.content(), channel.voidPromise());
+            wrote = true;
         }
-        channel.flush();
-        if (status == TransactionStatus.IDLE && outstanding == 0 && !inBatch && releasesBetweenTransactions()) {
+        if (wrote) {
+            channel.flush();
+        }
+        if (status != TransactionStatus.IDLE || outstanding != 0 || inBatch || !hidden.isEmpty()) {
+            if (!channel.isWritable()) {
+                // The client is not keeping up (a big result): stop reading from the server until it is.
+                from.channel().config().setAutoRead(false);
+            }
+            return;
+        }
+        if (session.needsRecheck()) {
+            from.write(new Query(SessionState.recheckQuery()));
+            from.flush();
+            hidden.add(Hidden.RECHECK);
+            return;
+        }
+        if (releasesBetweenTransactions()) {
             releaseServer(null);
         } else if (!channel.isWritable()) {
             // The client is not keeping up (a big result): stop reading from the server until it is.
@@ -547,13 +661,55 @@ public final class ClientSession implements ServerListener {
         }
     }
 
+    /** A reply to a query pgmux sent itself: read what matters, relay nothing. */
+    private void onHiddenReply(ServerConnection from, Frame frame) {
+        try {
+            switch (frame.type()) {
+                case MessageType.Backend.PARAMETER_STATUS -> {
+                    ParameterStatus changed = ParameterStatus.decode(frame.body());
+                    from.settings().put(changed.name(), changed.value());
+                    // The server's spelling of the value ("ISO, MDY" for "ISO") is what it reports from now on.
+                    session.onParameterStatus(changed.name(), changed.value());
+                }
+                case MessageType.Backend.DATA_ROW -> {
+                    if (hidden.peek() == Hidden.RECHECK) {
+                        DataRow row = DataRow.decode(frame.body());
+                        session.onRecheck(Long.parseLong(row.values().get(0)), Long.parseLong(row.values().get(1)));
+                    }
+                }
+                case MessageType.Backend.ERROR_RESPONSE -> {
+                    ErrorResponse error = ErrorResponse.decode(frame.body());
+                    log.warn(
+                            "client {}: pgmux's {} query on server {} failed: {} (SQLSTATE {})",
+                            name(),
+                            hidden.peek(),
+                            from.name(),
+                            error.message(),
+                            error.sqlState());
+                }
+                case MessageType.Backend.READY_FOR_QUERY -> hidden.poll();
+                default -> {}
+            }
+        } finally {
+            frame.release();
+        }
+    }
+
+    /** RESET ALL or DISCARD ALL ran: the unreported settings pgmux applied on this server are gone. */
+    private void forgetAppliedSettings(ServerConnection from) {
+        from.settings().keySet().retainAll(from.parameters().keySet());
+    }
+
     @Override
     public void onServerLost(ServerConnection from, String cause) {
         if (from != server) {
             return;
         }
+        hidden.clear();
         server = null;
         phase = Phase.IDLE;
+        metrics.state(ClientState.IDLE);
+        metrics.serverLost();
         channel.config().setAutoRead(true);
         PgmuxException error = new PgmuxException(
                 SqlState.CONNECTION_FAILURE, "server connection lost: %s (pool %s)", cause, pool.key());
@@ -595,13 +751,14 @@ public final class ClientSession implements ServerListener {
     }
 
     private boolean releasesBetweenTransactions() {
-        return pool.settings().mode() != PoolMode.SESSION;
+        return pool.settings().mode() != PoolMode.SESSION && !session.isPinned();
     }
 
     private void releaseServer(CloseReason reason) {
         ServerConnection released = server;
         server = null;
         phase = Phase.IDLE;
+        metrics.state(ClientState.IDLE);
         released.detach();
         released.channel().config().setAutoRead(true);
         pool.release(released, reason);
@@ -638,8 +795,11 @@ public final class ClientSession implements ServerListener {
             pool.cancelWait(request);
         }
         if (server != null) {
-            boolean clean =
-                    outstanding == 0 && !inBatch && status == TransactionStatus.IDLE && releasesBetweenTransactions();
+            boolean clean = outstanding == 0
+                    && !inBatch
+                    && hidden.isEmpty()
+                    && status == TransactionStatus.IDLE
+                    && releasesBetweenTransactions();
             releaseServer(clean ? null : CloseReason.DIRTY);
         }
         if (counted) {
@@ -656,11 +816,13 @@ public final class ClientSession implements ServerListener {
             channel.close();
             return;
         }
-        channel.writeAndFlush(
-                        ErrorResponse.of(Severity.FATAL, sqlState, message).toByteBuf(channel.alloc()))
-                .addListener(ChannelFutureListener.CLOSE);
+        ByteBuf error = ErrorResponse.of(Severity.FATAL, sqlState, message).toByteBuf(channel.alloc());
+        metrics.sent(error.readableBytes());
+        metrics.error(sqlState);
+        channel.writeAndFlush(error).addListener(ChannelFutureListener.CLOSE);
         Phase was = phase;
         phase = Phase.CLOSED;
+        metrics.state(null);
         cleanUp();
         if (was.compareTo(Phase.IDLE) >= 0) {
             log.info("client {} closed: {} ({})", name(), message, sqlState.code());
@@ -668,15 +830,20 @@ public final class ClientSession implements ServerListener {
     }
 
     private void writeError(PgmuxException error) {
+        metrics.error(error.sqlState());
         write(ErrorResponse.of(Severity.ERROR, error.sqlState(), error.getMessage()));
     }
 
     private void write(Message message) {
-        channel.write(message.toByteBuf(channel.alloc()), channel.voidPromise());
+        ByteBuf out = message.toByteBuf(channel.alloc());
+        metrics.sent(out.readableBytes());
+        channel.write(out, channel.voidPromise());
     }
 
     private void writeAndFlush(Message message) {
-        channel.writeAndFlush(message.toByteBuf(channel.alloc()), channel.voidPromise());
+        ByteBuf out = message.toByteBuf(channel.alloc());
+        metrics.sent(out.readableBytes());
+        channel.writeAndFlush(out, channel.voidPromise());
     }
 
     private static PgmuxException asPgmux(Throwable cause) {

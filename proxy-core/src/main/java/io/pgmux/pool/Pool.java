@@ -5,6 +5,8 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.pgmux.config.DatabaseConfig;
 import io.pgmux.config.PoolSettings;
+import io.pgmux.metrics.PgmuxMetrics;
+import io.pgmux.metrics.PoolMetrics;
 import io.pgmux.protocol.PgmuxException;
 import io.pgmux.protocol.SqlState;
 import io.pgmux.server.ServerConnection;
@@ -28,6 +30,7 @@ public final class Pool {
     private final PoolState<ServerConnection, Waiter> state;
     private final ServerConnector connector;
     private final LongSupplier nanoClock;
+    private final PoolMetrics metrics;
     private volatile ServerConnector.Target target;
     private volatile DatabaseConfig database;
     private volatile Map<String, String> serverParameters;
@@ -37,13 +40,16 @@ public final class Pool {
             DatabaseConfig database,
             ServerConnector.Target target,
             ServerConnector connector,
-            LongSupplier nanoClock) {
+            LongSupplier nanoClock,
+            PgmuxMetrics metrics) {
         this.key = key;
         this.database = database;
         this.target = target;
         this.connector = connector;
         this.nanoClock = nanoClock;
         this.state = new PoolState<>(limits(database.pool()));
+        // Last: the gauges call counts() at scrape time, which needs the state above.
+        this.metrics = metrics.pool(key, this::counts);
     }
 
     static PoolLimits limits(PoolSettings settings) {
@@ -61,6 +67,11 @@ public final class Pool {
 
     public DatabaseConfig database() {
         return database;
+    }
+
+    /** This pool's meters, for its clients and servers to report to. */
+    public PoolMetrics metrics() {
+        return metrics;
     }
 
     /** ParameterStatus values of this pool's servers, known after the first login; null before. */
@@ -107,6 +118,7 @@ public final class Pool {
 
     /** A server closed by itself. */
     void lost(ServerConnection server) {
+        metrics.serverClosed(server.closeReason());
         List<Decision<ServerConnection, Waiter>> decisions;
         synchronized (state) {
             decisions = state.lost(server);
@@ -208,6 +220,7 @@ public final class Pool {
             List<Decision<ServerConnection, Waiter>> decisions;
             if (f.isSuccess()) {
                 ServerConnection server = (ServerConnection) f.getNow();
+                metrics.serverConnected();
                 if (serverParameters == null) {
                     serverParameters = server.parameters();
                 }
@@ -219,6 +232,7 @@ public final class Pool {
                         ? p
                         : new PgmuxException(SqlState.CONNECTION_FAILURE, "server connection failed: %s", f.cause());
                 log.warn("server connection for pool {} failed: {}", key, error.getMessage());
+                metrics.serverConnectFailed();
                 synchronized (state) {
                     decisions = state.connectFailed(error.sqlState(), error.getMessage());
                 }

@@ -4,6 +4,7 @@ import io.netty.channel.EventLoop;
 import io.pgmux.config.DatabaseConfig;
 import io.pgmux.config.PgmuxConfig;
 import io.pgmux.config.UserConfig;
+import io.pgmux.metrics.PgmuxMetrics;
 import io.pgmux.server.ServerConnector;
 import io.pgmux.server.ServerCredentials;
 import java.util.Collection;
@@ -24,12 +25,15 @@ public final class PoolRegistry {
     private final AtomicInteger clients = new AtomicInteger();
     private final ServerConnector connector;
     private final LongSupplier nanoClock;
+    private final PgmuxMetrics metrics;
     private volatile PgmuxConfig config;
 
-    public PoolRegistry(PgmuxConfig config, ServerConnector connector, LongSupplier nanoClock) {
+    public PoolRegistry(
+            PgmuxConfig config, ServerConnector connector, LongSupplier nanoClock, PgmuxMetrics metrics) {
         this.config = config;
         this.connector = connector;
         this.nanoClock = nanoClock;
+        this.metrics = metrics;
     }
 
     public PgmuxConfig config() {
@@ -45,7 +49,7 @@ public final class PoolRegistry {
         String serverUser = db.get().user().orElse(user);
         PoolKey key = new PoolKey(database, serverUser);
         return Optional.of(
-                pools.computeIfAbsent(key, k -> new Pool(k, db.get(), target(k, db.get()), connector, nanoClock)));
+                pools.computeIfAbsent(key, k -> new Pool(k, db.get(), target(k, db.get()), connector, nanoClock, metrics)));
     }
 
     private ServerConnector.Target target(PoolKey key, DatabaseConfig db) {

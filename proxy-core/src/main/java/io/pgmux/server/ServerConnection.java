@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -51,9 +52,13 @@ public final class ServerConnection {
     private ServerLogin login;
     private Promise<ServerConnection> loginPromise;
     private volatile Map<String, String> parameters = Map.of();
+    /** Current settings, kept by whoever holds the server (its client, or the pool while idle). */
+    private final Map<String, String> settings = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
     private BackendKeyData backendKey;
     private volatile ServerListener client;
     private volatile boolean closing;
+    /** Why pgmux closed this connection; null while open, or when the server closed it. */
+    private volatile CloseReason closeReason;
     private List<Frame> batch = new ArrayList<>();
 
     ServerConnection(
@@ -98,6 +103,14 @@ public final class ServerConnection {
         return parameters;
     }
 
+    /**
+     * The server's current settings as pgmux knows them: what it reported, and what pgmux applied.
+     * Read and changed only by the client holding the server; the pool's hand-over orders access.
+     */
+    public Map<String, String> settings() {
+        return settings;
+    }
+
     public Optional<BackendKeyData> backendKey() {
         return Optional.ofNullable(backendKey);
     }
@@ -126,8 +139,19 @@ public final class ServerConnection {
         channel.write(frame.content(), channel.voidPromise());
     }
 
+    /** Writes a message pgmux makes itself (e.g. a settings sync); safe from any thread. */
+    public void write(Message message) {
+        channel.write(message.toByteBuf(channel.alloc()), channel.voidPromise());
+    }
+
     public void flush() {
         channel.flush();
+    }
+
+    /** Why the connection closed, for metrics: the reason pgmux gave, else {@link CloseReason#SERVER_CLOSED}. */
+    public CloseReason closeReason() {
+        CloseReason reason = closeReason;
+        return reason != null ? reason : CloseReason.SERVER_CLOSED;
     }
 
     /** Closes the connection, saying goodbye with Terminate when it is still open; safe from any thread. */
@@ -136,6 +160,7 @@ public final class ServerConnection {
             return;
         }
         closing = true;
+        closeReason = reason;
         long ageMillis = (System.nanoTime() - createdNanos) / 1_000_000;
         log.info("closing server {} pool={} reason={} age={}ms", name(), poolName, reason, ageMillis);
         if (channel.isActive()) {
@@ -220,6 +245,9 @@ public final class ServerConnection {
         } else {
             log.warn("server {} pool={} failed: {}", name(), poolName, cause.toString());
         }
+        if (!closing) {
+            closeReason = CloseReason.SERVER_ERROR;
+        }
         closing = true;
         channel.close();
     }
@@ -247,6 +275,7 @@ public final class ServerConnection {
         if (login.isDone()) {
             ServerLogin.Result result = login.result();
             parameters = result.parameters();
+            settings.putAll(parameters);
             backendKey = result.backendKey();
             phase = Phase.READY;
             login = null;

@@ -1,0 +1,124 @@
+package io.pgmux;
+
+import static io.pgmux.TestProxy.database;
+import static io.pgmux.TestProxy.user;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** A CancelRequest with the key pgmux gave a client cancels that client's query, and nothing else. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class CancelIT {
+    private static final String USER = "it_cancel";
+    private static final String DB = "it_cancel";
+    private static final String PASSWORD = "cancel-pw";
+
+    @RegisterExtension
+    static final PgmuxExtension pgmux = new PgmuxExtension(pg -> {
+        pg.createUser(USER, PASSWORD);
+        pg.createDatabase(DB, USER);
+        return "auth.users {\n" + user(USER, PASSWORD) + "}\n" + "databases {\n" + database(DB, pg, "pool { size = 4 }")
+                + "}";
+    });
+
+    @Test
+    void cancelStopsTheRunningQueryWith57014AndTheConnectionCarriesOn() throws Exception {
+        try (Connection c = pgmux.connect(DB, USER, PASSWORD, "prepareThreshold=0");
+                Statement st = c.createStatement()) {
+            long start = System.nanoTime();
+            CompletableFuture<SQLException> sleeping = sleepAsync(st, "10");
+            awaitRunning("pg_sleep(10)");
+            st.cancel();
+            SQLException e = sleeping.get(8, TimeUnit.SECONDS);
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(e != null, "pg_sleep(10) was cancelled");
+            assertEquals("57014", e.getSQLState(), e.toString());
+            assertTrue(millis < 8_000, "cancelled after " + millis + " ms");
+
+            assertEquals(1, queryInt(st, "SELECT 1"), "the connection is usable after the cancel");
+            c.setAutoCommit(false);
+            assertEquals(2, queryInt(st, "SELECT 2"));
+            c.commit();
+        }
+    }
+
+    @Test
+    void cancelReachesOnlyTheClientWhoseKeyItCarries() throws Exception {
+        try (Connection cancelled = pgmux.connect(DB, USER, PASSWORD, "prepareThreshold=0");
+                Connection bystander = pgmux.connect(DB, USER, PASSWORD, "prepareThreshold=0");
+                Statement cancelledSt = cancelled.createStatement();
+                Statement bystanderSt = bystander.createStatement()) {
+            CompletableFuture<SQLException> bystanderSleep = sleepAsync(bystanderSt, "2");
+            CompletableFuture<SQLException> cancelledSleep = sleepAsync(cancelledSt, "10");
+            awaitRunning("pg_sleep(2)");
+            awaitRunning("pg_sleep(10)");
+            cancelledSt.cancel();
+            SQLException e = cancelledSleep.get(8, TimeUnit.SECONDS);
+            assertTrue(e != null && "57014".equals(e.getSQLState()), "the cancelled client got 57014: " + e);
+            assertEquals(null, bystanderSleep.get(8, TimeUnit.SECONDS), "the other client's query ran to its end");
+        }
+    }
+
+    @Test
+    void cancelForAnIdleClientDoesNothing() throws Exception {
+        try (Connection c = pgmux.connect(DB, USER, PASSWORD, "prepareThreshold=0");
+                Statement st = c.createStatement()) {
+            assertEquals(1, queryInt(st, "SELECT 1"));
+            st.cancel(); // between transactions: no server to cancel on
+            assertEquals(null, sleepAsync(st, "0.5").get(8, TimeUnit.SECONDS), "the next query is not cancelled");
+        }
+    }
+
+    /** Runs {@code pg_sleep(seconds)} on another thread; completes with its error, or null when it ran to its end. */
+    private static CompletableFuture<SQLException> sleepAsync(Statement st, String seconds) {
+        // A thread of its own: the common pool may have a single thread on a small machine.
+        CompletableFuture<SQLException> result = new CompletableFuture<>();
+        Thread thread = new Thread(
+                () -> {
+                    try {
+                        st.execute("SELECT pg_sleep(" + seconds + ")");
+                        result.complete(null);
+                    } catch (SQLException e) {
+                        result.complete(e);
+                    } catch (RuntimeException e) {
+                        result.completeExceptionally(e);
+                    }
+                },
+                "pg_sleep-" + seconds);
+        thread.setDaemon(true);
+        thread.start();
+        return result;
+    }
+
+    /** Waits until PostgreSQL runs the query, so that the cancel does not arrive before it. */
+    private static void awaitRunning(String query) {
+        Await.until("PostgreSQL to run " + query, Duration.ofSeconds(10), () -> {
+            try (Connection c = pgmux.postgres().connect(DB);
+                    Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE state = 'active'"
+                            + " AND query LIKE '%" + query + "%' AND usename = '" + USER + "'")) {
+                rs.next();
+                return rs.getInt(1) > 0;
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    private static int queryInt(Statement st, String sql) throws SQLException {
+        try (ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+}
