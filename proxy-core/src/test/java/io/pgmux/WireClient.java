@@ -70,7 +70,8 @@ final class WireClient implements AutoCloseable {
     /** A StartupMessage (length, version, name/value pairs, terminator). */
     static byte[] startup(int version, Map<String, String> parameters) {
         Bytes body = new Bytes().int32(version);
-        new LinkedHashMap<>(parameters).forEach((name, value) -> body.cstring(name).cstring(value));
+        new LinkedHashMap<>(parameters)
+                .forEach((name, value) -> body.cstring(name).cstring(value));
         return untyped(body.int8(0).build());
     }
 
@@ -155,8 +156,8 @@ final class WireClient implements AutoCloseable {
         while (true) {
             long left = (end - System.nanoTime()) / 1_000_000;
             if (left <= 0) {
-                throw new AssertionError("pgmux did not close the connection within " + deadline + "; read "
-                        + messages);
+                throw new AssertionError(
+                        "pgmux did not close the connection within " + deadline + "; read " + messages);
             }
             socket.setSoTimeout((int) Math.max(1, left));
             try {

@@ -22,24 +22,29 @@ import io.pgmux.protocol.Severity;
 import io.pgmux.protocol.SqlState;
 import io.pgmux.protocol.message.Authentication;
 import io.pgmux.protocol.message.BackendKeyData;
+import io.pgmux.protocol.message.Bind;
 import io.pgmux.protocol.message.CancelRequest;
 import io.pgmux.protocol.message.Close;
+import io.pgmux.protocol.message.CloseComplete;
 import io.pgmux.protocol.message.DataRow;
-import io.pgmux.protocol.message.Parse;
-import io.pgmux.protocol.message.Query;
-import io.pgmux.protocol.message.TargetKind;
+import io.pgmux.protocol.message.Describe;
 import io.pgmux.protocol.message.ErrorResponse;
 import io.pgmux.protocol.message.GssEncRequest;
 import io.pgmux.protocol.message.Message;
 import io.pgmux.protocol.message.NegotiateProtocolVersion;
 import io.pgmux.protocol.message.ParameterStatus;
+import io.pgmux.protocol.message.Parse;
+import io.pgmux.protocol.message.ParseComplete;
+import io.pgmux.protocol.message.Query;
 import io.pgmux.protocol.message.ReadyForQuery;
 import io.pgmux.protocol.message.SslRequest;
 import io.pgmux.protocol.message.StartupMessage;
 import io.pgmux.protocol.message.StartupPacket;
+import io.pgmux.protocol.message.TargetKind;
 import io.pgmux.protocol.message.TransactionStatus;
 import io.pgmux.server.ServerConnection;
 import io.pgmux.server.ServerListener;
+import io.pgmux.server.StatementKey;
 import io.pgmux.session.PinReason;
 import io.pgmux.session.SessionEffect;
 import io.pgmux.session.SessionState;
@@ -48,6 +53,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -93,6 +99,7 @@ public final class ClientSession implements ServerListener {
     private final ClientContext context;
     /** Reports this client's states, traffic and timings to its pool's meters. */
     private final ClientMetrics metrics;
+
     private final ArrayDeque<Frame> pending = new ArrayDeque<>();
     private Phase phase = Phase.STARTUP;
     private boolean counted;
@@ -117,17 +124,14 @@ public final class ClientSession implements ServerListener {
     private PgmuxException pendingError;
     /** Settings to restore on each server, and the state that pins this client to its server. */
     private SessionState session;
-    /** Queries pgmux sent on the client's server for its own purposes; their replies are not relayed. */
-    private final ArrayDeque<Hidden> hidden = new ArrayDeque<>();
+    /** The replies the attached server owes, the client's and pgmux's own, in order. */
+    private final ServerReplies replies = new ServerReplies();
+    /** The client's named statements (protocol level), prepared on servers under pgmux's names. */
+    private final Map<String, StatementKey> statements = new HashMap<>();
+    /** pgmux answered a client request itself; the client channel needs a flush. */
+    private boolean wroteToClient;
     /** An ErrorResponse passed since the last ReadyForQuery. */
     private boolean failedSinceReady;
-
-    private enum Hidden {
-        /** set_config/RESET making the server's settings match the client's. */
-        SYNC,
-        /** Counting advisory locks and temporary tables to see whether a pin can end. */
-        RECHECK
-    }
 
     ClientSession(Channel channel, ClientContext context) {
         this.channel = channel;
@@ -239,6 +243,10 @@ public final class ClientSession implements ServerListener {
     }
 
     void onReadComplete() {
+        if (wroteToClient) {
+            wroteToClient = false;
+            channel.flush();
+        }
         if (wroteToServer && server != null) {
             wroteToServer = false;
             server.flush();
@@ -417,25 +425,34 @@ public final class ClientSession implements ServerListener {
     }
 
     private void sendToServer(Frame frame) {
-        switch (frame.type()) {
+        byte type = frame.type();
+        switch (type) {
             case MessageType.Frontend.QUERY -> {
                 outstanding++;
                 track(SqlClassifier.classify(Query.decode(frame.body()).sql()));
             }
             case MessageType.Frontend.PARSE -> {
                 inBatch = true;
-                Parse parse = Parse.decode(frame.body());
-                List<SessionEffect> effects = new ArrayList<>(SqlClassifier.classify(parse.sql()));
-                if (!parse.name().isEmpty()) {
-                    effects.add(new SessionEffect.Pin(PinReason.NAMED_STATEMENT, parse.name()));
+                if (sendParse(frame)) {
+                    return;
                 }
-                track(effects);
+            }
+            case MessageType.Frontend.BIND -> {
+                inBatch = true;
+                if (sendBind(frame)) {
+                    return;
+                }
+            }
+            case MessageType.Frontend.DESCRIBE -> {
+                inBatch = true;
+                if (sendDescribe(frame)) {
+                    return;
+                }
             }
             case MessageType.Frontend.CLOSE -> {
                 inBatch = true;
-                Close close = Close.decode(frame.body());
-                if (close.kind() == TargetKind.STATEMENT) {
-                    track(List.of(new SessionEffect.Unpin(PinReason.NAMED_STATEMENT, close.name())));
+                if (sendClose(frame)) {
+                    return;
                 }
             }
             case MessageType.Frontend.FUNCTION_CALL -> outstanding++;
@@ -443,21 +460,135 @@ public final class ClientSession implements ServerListener {
                 outstanding++;
                 inBatch = false;
             }
-            case MessageType.Frontend.BIND,
-                    MessageType.Frontend.DESCRIBE,
-                    MessageType.Frontend.EXECUTE,
-                    MessageType.Frontend.FLUSH -> inBatch = true;
+            case MessageType.Frontend.EXECUTE, MessageType.Frontend.FLUSH -> inBatch = true;
             default -> {}
         }
+        replies.clientRequest(type);
         metrics.requestSent();
         server.write(frame);
         wroteToServer = true;
+    }
+
+    private boolean tracksStatements() {
+        return pool.settings().maxPreparedStatements() > 0;
+    }
+
+    /**
+     * A named Parse is recorded for the client and sent under pgmux's name, or answered by pgmux
+     * when the server already has the same statement. Returns true when the frame was taken care of.
+     */
+    private boolean sendParse(Frame frame) {
+        Parse parse = Parse.decode(frame.body());
+        List<SessionEffect> effects = SqlClassifier.classify(parse.sql());
+        if (parse.name().isEmpty() || !tracksStatements()) {
+            if (!parse.name().isEmpty()) {
+                effects = new ArrayList<>(effects);
+                effects.add(new SessionEffect.Pin(PinReason.NAMED_STATEMENT, parse.name()));
+            }
+            track(effects);
+            return false;
+        }
+        track(effects);
+        frame.release();
+        metrics.requestSent();
+        StatementKey key = new StatementKey(parse.sql(), parse.parameterTypes());
+        statements.put(parse.name(), key);
+        if (server.statements().lookup(key) != null) {
+            replies.answerLocally(MessageType.Frontend.PARSE, ParseComplete.INSTANCE, this::writeLocalReply);
+        } else {
+            prepare(key, false);
+        }
+        return true;
+    }
+
+    /** Bind to a named statement: to pgmux's name for it, prepared first when this server lacks it. */
+    private boolean sendBind(Frame frame) {
+        String statement = Bind.peekStatement(frame.body());
+        StatementKey key = statement.isEmpty() || !tracksStatements() ? null : statements.get(statement);
+        if (key == null) {
+            return false;
+        }
+        Bind bind = Bind.decode(frame.body());
+        frame.release();
+        String serverName = serverName(key);
+        server.write(new Bind(bind.portal(), serverName, bind.rest()));
+        replies.clientRequest(MessageType.Frontend.BIND);
+        metrics.requestSent();
+        wroteToServer = true;
+        return true;
+    }
+
+    private boolean sendDescribe(Frame frame) {
+        if (!tracksStatements()) {
+            return false;
+        }
+        Describe describe = Describe.decode(frame.body());
+        StatementKey key = describe.kind() == TargetKind.STATEMENT ? statements.get(describe.name()) : null;
+        if (key == null) {
+            return false;
+        }
+        frame.release();
+        server.write(new Describe(TargetKind.STATEMENT, serverName(key)));
+        replies.clientRequest(MessageType.Frontend.DESCRIBE);
+        metrics.requestSent();
+        wroteToServer = true;
+        return true;
+    }
+
+    /** Closing a named statement forgets the client's name; the server keeps the statement for others. */
+    private boolean sendClose(Frame frame) {
+        Close close = Close.decode(frame.body());
+        if (close.kind() != TargetKind.STATEMENT || close.name().isEmpty()) {
+            return false;
+        }
+        if (!tracksStatements()) {
+            track(List.of(new SessionEffect.Unpin(PinReason.NAMED_STATEMENT, close.name())));
+            return false;
+        }
+        frame.release();
+        metrics.requestSent();
+        statements.remove(close.name());
+        replies.answerLocally(MessageType.Frontend.CLOSE, CloseComplete.INSTANCE, this::writeLocalReply);
+        return true;
+    }
+
+    /** pgmux's name for a statement on the attached server, preparing it there first if needed. */
+    private String serverName(StatementKey key) {
+        String name = server.statements().lookup(key);
+        return name != null ? name : prepare(key, true);
+    }
+
+    /**
+     * Prepares a statement on the attached server under a new pgmux name, for the client's own Parse
+     * ({@code hidden} false: its reply is relayed) or ahead of a Bind/Describe (its reply is
+     * swallowed); closes the least recently used statement beyond max-prepared-statements.
+     */
+    private String prepare(StatementKey key, boolean hidden) {
+        String name = server.statements().add(key);
+        server.write(new Parse(name, key.sql(), key.parameterTypes()));
+        replies.ownRequest(
+                MessageType.Frontend.PARSE, hidden ? ServerReplies.Purpose.PREPARE : ServerReplies.Purpose.CLIENT, key);
+        String evicted = server.statements().evictBeyond(pool.settings().maxPreparedStatements());
+        if (evicted != null) {
+            server.write(new Close(TargetKind.STATEMENT, evicted));
+            replies.ownRequest(MessageType.Frontend.CLOSE, ServerReplies.Purpose.EVICT, null);
+        }
+        wroteToServer = true;
+        return name;
     }
 
     /** Records what a statement does to session state; logs each new reason the client is pinned. */
     private void track(List<SessionEffect> effects) {
         if (effects.isEmpty()) {
             return;
+        }
+        for (SessionEffect effect : effects) {
+            if (effect instanceof SessionEffect.DiscardAll
+                    || effect instanceof SessionEffect.UnpinAll all && all.reason() == PinReason.SQL_PREPARE) {
+                // DISCARD ALL and DEALLOCATE ALL drop protocol-level statements too, pgmux's included.
+                server.statements().clear();
+                statements.clear();
+            }
         }
         for (PinReason reason : session.apply(effects)) {
             log.info(
@@ -561,7 +692,7 @@ public final class ClientSession implements ServerListener {
         if (sync != null) {
             // Before the client's first message: its settings, not the last client's.
             acquired.write(new Query(sync));
-            hidden.add(Hidden.SYNC);
+            replies.ownRequest(MessageType.Frontend.QUERY, ServerReplies.Purpose.SYNC_SETTINGS, null);
             wroteToServer = true;
         }
         while (!pending.isEmpty()) {
@@ -607,11 +738,19 @@ public final class ClientSession implements ServerListener {
             if (log.isTraceEnabled()) {
                 log.trace("{} <- {} {}", name(), from.name(), MessageType.describe(frame.type()));
             }
-            if (!hidden.isEmpty()) {
-                onHiddenReply(from, frame);
+            byte type = frame.type();
+            ServerReplies.Owed owed = replies.head();
+            if (owed != null
+                    && owed.purpose() != ServerReplies.Purpose.CLIENT
+                    && type != MessageType.Backend.NOTIFICATION_RESPONSE) {
+                wrote |= onOwnReply(from, frame, owed);
+                replies.advance(type, this::onSkipped, this::writeLocalReply);
                 continue;
             }
-            switch (frame.type()) {
+            if (type == MessageType.Backend.ERROR_RESPONSE && owed != null && owed.prepared() != null) {
+                from.statements().remove(owed.prepared());
+            }
+            switch (type) {
                 case MessageType.Backend.READY_FOR_QUERY -> {
                     status = TransactionStatus.of(
                             frame.content().getByte(frame.content().readerIndex() + Frame.HEADER_LENGTH));
@@ -636,11 +775,13 @@ public final class ClientSession implements ServerListener {
             metrics.toClient(frame, outstanding > 0 || inBatch);
             channel.write(frame.content(), channel.voidPromise());
             wrote = true;
+            replies.advance(type, this::onSkipped, this::writeLocalReply);
         }
-        if (wrote) {
+        if (wrote || wroteToClient) {
+            wroteToClient = false;
             channel.flush();
         }
-        if (status != TransactionStatus.IDLE || outstanding != 0 || inBatch || !hidden.isEmpty()) {
+        if (status != TransactionStatus.IDLE || outstanding != 0 || inBatch || !replies.isEmpty()) {
             if (!channel.isWritable()) {
                 // The client is not keeping up (a big result): stop reading from the server until it is.
                 from.channel().config().setAutoRead(false);
@@ -650,7 +791,7 @@ public final class ClientSession implements ServerListener {
         if (session.needsRecheck()) {
             from.write(new Query(SessionState.recheckQuery()));
             from.flush();
-            hidden.add(Hidden.RECHECK);
+            replies.ownRequest(MessageType.Frontend.QUERY, ServerReplies.Purpose.RECHECK, null);
             return;
         }
         if (releasesBetweenTransactions()) {
@@ -661,8 +802,11 @@ public final class ClientSession implements ServerListener {
         }
     }
 
-    /** A reply to a query pgmux sent itself: read what matters, relay nothing. */
-    private void onHiddenReply(ServerConnection from, Frame frame) {
+    /**
+     * A reply to a request pgmux sent itself: read what matters, relay nothing but the errors of a
+     * Parse made for the client. Returns true when something was written to the client.
+     */
+    private boolean onOwnReply(ServerConnection from, Frame frame, ServerReplies.Owed owed) {
         try {
             switch (frame.type()) {
                 case MessageType.Backend.PARAMETER_STATUS -> {
@@ -672,27 +816,50 @@ public final class ClientSession implements ServerListener {
                     session.onParameterStatus(changed.name(), changed.value());
                 }
                 case MessageType.Backend.DATA_ROW -> {
-                    if (hidden.peek() == Hidden.RECHECK) {
+                    if (owed.purpose() == ServerReplies.Purpose.RECHECK) {
                         DataRow row = DataRow.decode(frame.body());
-                        session.onRecheck(Long.parseLong(row.values().get(0)), Long.parseLong(row.values().get(1)));
+                        session.onRecheck(
+                                Long.parseLong(row.values().get(0)),
+                                Long.parseLong(row.values().get(1)));
                     }
                 }
                 case MessageType.Backend.ERROR_RESPONSE -> {
+                    if (owed.purpose() == ServerReplies.Purpose.PREPARE) {
+                        // The client's statement does not prepare on this server: its request fails.
+                        from.statements().remove(owed.prepared());
+                        failedSinceReady = true;
+                        metrics.toClient(frame, true);
+                        channel.write(frame.retain().content(), channel.voidPromise());
+                        return true;
+                    }
                     ErrorResponse error = ErrorResponse.decode(frame.body());
                     log.warn(
-                            "client {}: pgmux's {} query on server {} failed: {} (SQLSTATE {})",
+                            "client {}: pgmux's {} request on server {} failed: {} (SQLSTATE {})",
                             name(),
-                            hidden.peek(),
+                            owed.purpose(),
                             from.name(),
                             error.message(),
                             error.sqlState());
                 }
-                case MessageType.Backend.READY_FOR_QUERY -> hidden.poll();
                 default -> {}
             }
+            return false;
         } finally {
             frame.release();
         }
+    }
+
+    /** A request PostgreSQL skipped after an error: a Parse pgmux made for it never happened. */
+    private void onSkipped(ServerReplies.Owed owed) {
+        if (owed.prepared() != null && server != null) {
+            server.statements().remove(owed.prepared());
+        }
+    }
+
+    /** Sends a reply pgmux made for a request it answered itself (ParseComplete, CloseComplete). */
+    private void writeLocalReply(Message reply) {
+        write(reply);
+        wroteToClient = true;
     }
 
     /** RESET ALL or DISCARD ALL ran: the unreported settings pgmux applied on this server are gone. */
@@ -705,7 +872,7 @@ public final class ClientSession implements ServerListener {
         if (from != server) {
             return;
         }
-        hidden.clear();
+        replies.clear();
         server = null;
         phase = Phase.IDLE;
         metrics.state(ClientState.IDLE);
@@ -797,7 +964,7 @@ public final class ClientSession implements ServerListener {
         if (server != null) {
             boolean clean = outstanding == 0
                     && !inBatch
-                    && hidden.isEmpty()
+                    && replies.isEmpty()
                     && status == TransactionStatus.IDLE
                     && releasesBetweenTransactions();
             releaseServer(clean ? null : CloseReason.DIRTY);

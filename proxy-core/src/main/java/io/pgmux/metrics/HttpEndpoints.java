@@ -94,8 +94,7 @@ public final class HttpEndpoints implements AutoCloseable {
         }
         HttpEndpoints endpoints = new HttpEndpoints(bind.channel());
         InetSocketAddress address = endpoints.address();
-        log.info(
-                "metrics on http://{}:{}/metrics (also /health, /ready)", address.getHostString(), address.getPort());
+        log.info("metrics on http://{}:{}/metrics (also /health, /ready)", address.getHostString(), address.getPort());
         return endpoints;
     }
 
@@ -142,12 +141,13 @@ public final class HttpEndpoints implements AutoCloseable {
             }
             switch (path) {
                 case "/metrics" -> respond(ctx, keepAlive, scrape(ctx));
-                case "/health" -> respond(
-                        ctx,
-                        keepAlive,
-                        listening.getAsBoolean()
-                                ? text(ctx, HttpResponseStatus.OK, "ok")
-                                : text(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, "not listening"));
+                case "/health" ->
+                    respond(
+                            ctx,
+                            keepAlive,
+                            listening.getAsBoolean()
+                                    ? text(ctx, HttpResponseStatus.OK, "ok")
+                                    : text(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, "not listening"));
                 default -> ready(ctx, keepAlive);
             }
         }
@@ -162,7 +162,10 @@ public final class HttpEndpoints implements AutoCloseable {
                         keepAlive,
                         ready
                                 ? text(ctx, HttpResponseStatus.OK, "ready")
-                                : text(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, "no configured database reachable"));
+                                : text(
+                                        ctx,
+                                        HttpResponseStatus.SERVICE_UNAVAILABLE,
+                                        "no configured database reachable"));
                 ctx.channel().config().setAutoRead(true);
             });
         }

@@ -87,8 +87,8 @@ public final class PoolMetrics {
         // Each gauge takes a snapshot: Pool.counts() holds the pool's lock for a few field reads, never I/O.
         add(PgmuxMeters.SERVER_CONNECTIONS.gauge(
                 registry, serverState("active"), counts, c -> c.get().leased()));
-        add(PgmuxMeters.SERVER_CONNECTIONS.gauge(registry, serverState("idle"), counts, c -> c.get()
-                .idle()));
+        add(PgmuxMeters.SERVER_CONNECTIONS.gauge(
+                registry, serverState("idle"), counts, c -> c.get().idle()));
         // pgmux does not yet hold released servers aside for a check before reuse (PgBouncer's sv_used).
         add(PgmuxMeters.SERVER_CONNECTIONS.gauge(registry, serverState("used"), counts, c -> 0));
         add(PgmuxMeters.SERVER_CONNECTIONS.gauge(
@@ -103,12 +103,12 @@ public final class PoolMetrics {
         serverConnects = add(PgmuxMeters.SERVER_CONNECTS.counter(registry, tags));
         serverConnectFailures = add(PgmuxMeters.SERVER_CONNECT_FAILURES.counter(registry, tags));
         for (CloseReason reason : CloseReason.values()) {
-            serverCloses[reason.ordinal()] = add(PgmuxMeters.SERVER_CLOSES.counter(
-                    registry, tags.and(PgmuxMeters.TagKey.REASON, label(reason))));
+            serverCloses[reason.ordinal()] = add(
+                    PgmuxMeters.SERVER_CLOSES.counter(registry, tags.and(PgmuxMeters.TagKey.REASON, label(reason))));
         }
         for (PinReason reason : PinReason.values()) {
-            clientPins[reason.ordinal()] = add(PgmuxMeters.CLIENT_PINS.counter(
-                    registry, tags.and(PgmuxMeters.TagKey.REASON, reason.label())));
+            clientPins[reason.ordinal()] =
+                    add(PgmuxMeters.CLIENT_PINS.counter(registry, tags.and(PgmuxMeters.TagKey.REASON, reason.label())));
         }
     }
 

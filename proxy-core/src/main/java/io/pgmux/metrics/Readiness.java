@@ -96,7 +96,10 @@ final class Readiness {
                     f.channel().close();
                     finish(promise, true);
                 } else {
-                    log.debug("ready check: cannot connect to database server {}: {}", target, f.cause().toString());
+                    log.debug(
+                            "ready check: cannot connect to database server {}: {}",
+                            target,
+                            f.cause().toString());
                     if (left.decrementAndGet() == 0) {
                         finish(promise, false);
                     }

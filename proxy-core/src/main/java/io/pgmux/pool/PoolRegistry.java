@@ -28,8 +28,7 @@ public final class PoolRegistry {
     private final PgmuxMetrics metrics;
     private volatile PgmuxConfig config;
 
-    public PoolRegistry(
-            PgmuxConfig config, ServerConnector connector, LongSupplier nanoClock, PgmuxMetrics metrics) {
+    public PoolRegistry(PgmuxConfig config, ServerConnector connector, LongSupplier nanoClock, PgmuxMetrics metrics) {
         this.config = config;
         this.connector = connector;
         this.nanoClock = nanoClock;
@@ -48,8 +47,8 @@ public final class PoolRegistry {
         }
         String serverUser = db.get().user().orElse(user);
         PoolKey key = new PoolKey(database, serverUser);
-        return Optional.of(
-                pools.computeIfAbsent(key, k -> new Pool(k, db.get(), target(k, db.get()), connector, nanoClock, metrics)));
+        return Optional.of(pools.computeIfAbsent(
+                key, k -> new Pool(k, db.get(), target(k, db.get()), connector, nanoClock, metrics)));
     }
 
     private ServerConnector.Target target(PoolKey key, DatabaseConfig db) {

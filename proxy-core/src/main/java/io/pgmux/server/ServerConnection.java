@@ -54,11 +54,14 @@ public final class ServerConnection {
     private volatile Map<String, String> parameters = Map.of();
     /** Current settings, kept by whoever holds the server (its client, or the pool while idle). */
     private final Map<String, String> settings = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+
+    private final ServerStatements statements = new ServerStatements();
     private BackendKeyData backendKey;
     private volatile ServerListener client;
     private volatile boolean closing;
     /** Why pgmux closed this connection; null while open, or when the server closed it. */
     private volatile CloseReason closeReason;
+
     private List<Frame> batch = new ArrayList<>();
 
     ServerConnection(
@@ -109,6 +112,11 @@ public final class ServerConnection {
      */
     public Map<String, String> settings() {
         return settings;
+    }
+
+    /** The statements pgmux prepared here; like {@link #settings()}, for the client holding the server. */
+    public ServerStatements statements() {
+        return statements;
     }
 
     public Optional<BackendKeyData> backendKey() {

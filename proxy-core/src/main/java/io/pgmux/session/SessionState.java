@@ -164,7 +164,8 @@ public final class SessionState {
                     newlyPinned.add(pin.reason());
                 }
             } else if (effect instanceof SessionEffect.Set set) {
-                if (!reported.contains(set.name()) && pin(PinReason.SET, set.name().toLowerCase(Locale.ROOT))) {
+                if (!reported.contains(set.name())
+                        && pin(PinReason.SET, set.name().toLowerCase(Locale.ROOT))) {
                     newlyPinned.add(PinReason.SET);
                 }
             } else if (effect instanceof SessionEffect.Recheck r) {

@@ -65,8 +65,11 @@ public final class SqlClassifier {
                 statement.add(new Token("'", false, false));
             } else if (Character.isLetter(c) || c == '_') {
                 int end = i + 1;
-                while (end < n && (Character.isLetterOrDigit(sql.charAt(end)) || sql.charAt(end) == '_'
-                        || sql.charAt(end) == '$' || sql.charAt(end) == '.')) {
+                while (end < n
+                        && (Character.isLetterOrDigit(sql.charAt(end))
+                                || sql.charAt(end) == '_'
+                                || sql.charAt(end) == '$'
+                                || sql.charAt(end) == '.')) {
                     end++;
                 }
                 statement.add(new Token(sql.substring(i, end).toLowerCase(Locale.ROOT), true, false));
@@ -99,10 +102,13 @@ public final class SqlClassifier {
         for (int k = 0; k + 1 < t.size(); k++) {
             if (t.get(k).word() && !t.get(k).quoted() && t.get(k + 1).text().equals("(")) {
                 switch (t.get(k).text().replace("pg_catalog.", "")) {
-                    case "pg_advisory_lock", "pg_advisory_lock_shared", "pg_try_advisory_lock",
-                            "pg_try_advisory_lock_shared" -> out.add(new SessionEffect.Pin(PinReason.ADVISORY_LOCK, ""));
-                    case "pg_advisory_unlock", "pg_advisory_unlock_shared" -> out.add(
-                            new SessionEffect.Recheck(PinReason.ADVISORY_LOCK));
+                    case "pg_advisory_lock",
+                            "pg_advisory_lock_shared",
+                            "pg_try_advisory_lock",
+                            "pg_try_advisory_lock_shared" ->
+                        out.add(new SessionEffect.Pin(PinReason.ADVISORY_LOCK, ""));
+                    case "pg_advisory_unlock", "pg_advisory_unlock_shared" ->
+                        out.add(new SessionEffect.Recheck(PinReason.ADVISORY_LOCK));
                     case "pg_advisory_unlock_all" -> out.add(new SessionEffect.UnpinAll(PinReason.ADVISORY_LOCK));
                     default -> {}
                 }
@@ -135,10 +141,11 @@ public final class SqlClassifier {
                 }
             }
             case "listen" -> out.add(new SessionEffect.Pin(PinReason.LISTEN, w1));
-            case "unlisten" -> out.add(
-                    word(t, 1).isEmpty() && t.size() > 1 && t.get(1).text().equals("*")
-                            ? new SessionEffect.UnpinAll(PinReason.LISTEN)
-                            : new SessionEffect.Unpin(PinReason.LISTEN, w1));
+            case "unlisten" ->
+                out.add(
+                        word(t, 1).isEmpty() && t.size() > 1 && t.get(1).text().equals("*")
+                                ? new SessionEffect.UnpinAll(PinReason.LISTEN)
+                                : new SessionEffect.Unpin(PinReason.LISTEN, w1));
             case "create" -> {
                 for (int k = 1; k < Math.min(t.size(), 5); k++) {
                     String w = word(t, k);
@@ -150,7 +157,8 @@ public final class SqlClassifier {
             }
             case "select" -> {
                 for (int k = 1; k + 1 < t.size(); k++) {
-                    if (word(t, k).equals("into") && (word(t, k + 1).equals("temp") || word(t, k + 1).equals("temporary"))) {
+                    if (word(t, k).equals("into")
+                            && (word(t, k + 1).equals("temp") || word(t, k + 1).equals("temporary"))) {
                         out.add(new SessionEffect.Pin(PinReason.TEMP_TABLE, ""));
                         break;
                     }
@@ -168,10 +176,11 @@ public final class SqlClassifier {
                     }
                 }
             }
-            case "close" -> out.add(
-                    w1.equals("all")
-                            ? new SessionEffect.UnpinAll(PinReason.HOLD_CURSOR)
-                            : new SessionEffect.Unpin(PinReason.HOLD_CURSOR, w1));
+            case "close" ->
+                out.add(
+                        w1.equals("all")
+                                ? new SessionEffect.UnpinAll(PinReason.HOLD_CURSOR)
+                                : new SessionEffect.Unpin(PinReason.HOLD_CURSOR, w1));
             case "prepare" -> {
                 if (!w1.equals("transaction") && !w1.isEmpty()) {
                     out.add(new SessionEffect.Pin(PinReason.SQL_PREPARE, w1));

@@ -11,4 +11,8 @@ public sealed interface BackendMessage extends Message
                 RowDescription,
                 DataRow,
                 CommandComplete,
-                NegotiateProtocolVersion {}
+                NegotiateProtocolVersion,
+                ParseComplete,
+                BindComplete,
+                CloseComplete,
+                NoData {}

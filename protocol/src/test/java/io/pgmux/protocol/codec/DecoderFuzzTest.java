@@ -50,7 +50,8 @@ class DecoderFuzzTest {
     private static final HexFormat HEX = HexFormat.of();
 
     /** Type bytes pgmux knows in either direction, plus a few it does not. */
-    private static final byte[] TYPES = "BCdcfDEHFPpQSXRK123WGHIEnNAtsTvVZ\0\u007f".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    private static final byte[] TYPES =
+            "BCdcfDEHFPpQSXRK123WGHIEnNAtsTvVZ\0\u007f".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
 
     // ---- properties: FrameDecoder ---------------------------------------------------------------
 
@@ -110,15 +111,15 @@ class DecoderFuzzTest {
 
     private static void checkFrameDecoder(byte[] wire, List<Integer> reads, int maxMessageSize) {
         Outcome expected = Model.frames(wire, 0, maxMessageSize, new ArrayList<>());
-        Outcome actual = Bounded.call(
-                "FrameDecoder", () -> decode(() -> new FrameDecoder(maxMessageSize), wire, reads));
+        Outcome actual =
+                Bounded.call("FrameDecoder", () -> decode(() -> new FrameDecoder(maxMessageSize), wire, reads));
         assertEquals(expected, actual, () -> "FrameDecoder(" + maxMessageSize + ") on " + HEX.formatHex(wire));
     }
 
     private static void checkStartupDecoder(byte[] wire, List<Integer> reads, int maxMessageSize) {
         Outcome expected = Model.startup(wire, maxMessageSize);
-        Outcome actual = Bounded.call(
-                "StartupDecoder", () -> decode(() -> new StartupDecoder(maxMessageSize), wire, reads));
+        Outcome actual =
+                Bounded.call("StartupDecoder", () -> decode(() -> new StartupDecoder(maxMessageSize), wire, reads));
         assertEquals(expected, actual, () -> "StartupDecoder(" + maxMessageSize + ") on " + HEX.formatHex(wire));
     }
 
@@ -276,34 +277,34 @@ class DecoderFuzzTest {
 
     @Provide
     Arbitrary<byte[]> startupStreams() {
-        return Combinators.combine(untypedPacket().list().ofMaxSize(3), typedMessage().list().ofMaxSize(5))
+        return Combinators.combine(
+                        untypedPacket().list().ofMaxSize(3),
+                        typedMessage().list().ofMaxSize(5))
                 .as((untyped, typed) -> concat(List.of(concat(untyped), concat(typed))));
     }
 
     private static Arbitrary<byte[]> typedMessage() {
-        Arbitrary<Byte> type = Arbitraries.frequencyOf(
-                Tuple.of(4, Arbitraries.of(boxed(TYPES))), Tuple.of(1, Arbitraries.bytes()));
-        Arbitrary<byte[]> wellFormed = Combinators.combine(type, bytes(0, 80))
-                .as((t, body) -> WireBytes.typed((char) (t & 0xff), body));
+        Arbitrary<Byte> type =
+                Arbitraries.frequencyOf(Tuple.of(4, Arbitraries.of(boxed(TYPES))), Tuple.of(1, Arbitraries.bytes()));
+        Arbitrary<byte[]> wellFormed =
+                Combinators.combine(type, bytes(0, 80)).as((t, body) -> WireBytes.typed((char) (t & 0xff), body));
         // A header whose length is off: negative, below 4, around typical maxima, or huge; maybe some body after.
         Arbitrary<byte[]> oddLength = Combinators.combine(
                         type,
                         Arbitraries.frequencyOf(
-                                Tuple.of(3, Arbitraries.integers().between(-8, 320)), Tuple.of(1, Arbitraries.integers())),
+                                Tuple.of(3, Arbitraries.integers().between(-8, 320)),
+                                Tuple.of(1, Arbitraries.integers())),
                         bytes(0, 12))
-                .as((t, length, body) -> WireBytes.body()
-                        .int8(t)
-                        .int32(length)
-                        .bytes(body)
-                        .build());
+                .as((t, length, body) ->
+                        WireBytes.body().int8(t).int32(length).bytes(body).build());
         return Arbitraries.frequencyOf(Tuple.of(8, wellFormed), Tuple.of(2, oddLength), Tuple.of(1, bytes(1, 12)));
     }
 
     private static Arbitrary<byte[]> untypedPacket() {
-        Arbitrary<byte[]> ssl = Arbitraries.just(
-                WireBytes.untyped(WireBytes.body().int32(StartupPacket.SSL_REQUEST_CODE).build()));
-        Arbitrary<byte[]> gssenc = Arbitraries.just(
-                WireBytes.untyped(WireBytes.body().int32(StartupPacket.GSSENC_REQUEST_CODE).build()));
+        Arbitrary<byte[]> ssl = Arbitraries.just(WireBytes.untyped(
+                WireBytes.body().int32(StartupPacket.SSL_REQUEST_CODE).build()));
+        Arbitrary<byte[]> gssenc = Arbitraries.just(WireBytes.untyped(
+                WireBytes.body().int32(StartupPacket.GSSENC_REQUEST_CODE).build()));
         Arbitrary<Integer> keyLength = Arbitraries.frequencyOf(
                 Tuple.of(3, Arbitraries.of(4, 32, 256)),
                 Tuple.of(1, Arbitraries.of(0, 3, 257)),

@@ -25,8 +25,8 @@ public record Mutation(Kind kind, int position, int value) {
     }
 
     /** Integers that sit on the edges of length checks: negative, tiny, the 4/5/8 of headers, huge. */
-    static final List<Integer> AWKWARD_INTS =
-            List.of(-1, 0, 1, 2, 3, 4, 5, 7, 8, 9, 255, 256, 257, 10_000, 10_001, 65_535, Integer.MAX_VALUE, Integer.MIN_VALUE);
+    static final List<Integer> AWKWARD_INTS = List.of(
+            -1, 0, 1, 2, 3, 4, 5, 7, 8, 9, 255, 256, 257, 10_000, 10_001, 65_535, Integer.MAX_VALUE, Integer.MIN_VALUE);
 
     public static Arbitrary<Mutation> any() {
         Arbitrary<Integer> values = Arbitraries.frequencyOf(

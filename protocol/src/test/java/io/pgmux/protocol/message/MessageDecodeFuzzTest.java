@@ -225,7 +225,10 @@ class MessageDecodeFuzzTest {
     @Provide
     Arbitrary<byte[]> tokenBodies() {
         Arbitrary<byte[]> int8 = Arbitraries.frequencyOf(
-                        Tuple.of(3, Arbitraries.of(0, (int) 'S', (int) 'P', (int) 'I', (int) 'T', (int) 'E', (int) 'M', 0xff)),
+                        Tuple.of(
+                                3,
+                                Arbitraries.of(
+                                        0, (int) 'S', (int) 'P', (int) 'I', (int) 'T', (int) 'E', (int) 'M', 0xff)),
                         Tuple.of(1, Arbitraries.integers().between(0, 255)))
                 .map(v -> WireBytes.body().int8(v).build());
         Arbitrary<byte[]> int16 = Arbitraries.frequencyOf(

@@ -236,7 +236,11 @@ final class MessageExamples {
                 new Example("Sync", Sync.INSTANCE, 'S', null, -1),
                 new Example("Flush", Flush.INSTANCE, 'H', null, -1),
                 new Example("Terminate", Terminate.INSTANCE, 'X', null, -1),
-                new Example("CopyDone", CopyDone.INSTANCE, 'c', null, -1));
+                new Example("CopyDone", CopyDone.INSTANCE, 'c', null, -1),
+                new Example("ParseComplete", ParseComplete.INSTANCE, '1', null, -1),
+                new Example("BindComplete", BindComplete.INSTANCE, '2', null, -1),
+                new Example("CloseComplete", CloseComplete.INSTANCE, '3', null, -1),
+                new Example("NoData", NoData.INSTANCE, 'n', null, -1));
     }
 
     private static Example auth(String name, Authentication message, int shortestBody) {

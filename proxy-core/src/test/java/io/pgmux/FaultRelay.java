@@ -1,0 +1,294 @@
+package io.pgmux;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A TCP relay on 127.0.0.1 between pgmux and PostgreSQL that the tests can make misbehave, the way a network or a
+ * server does: pass bytes, pass them late ({@link #latency}), stop passing them ({@link #stall}), refuse new
+ * connections ({@link #dropNew}), or act on the open ones: half-close towards pgmux ({@link #halfCloseAll}) or reset
+ * both sides ({@link #resetAll}). Plain blocking sockets, two daemon threads per connection; every wait is bounded
+ * and {@link #close()} stops all of them.
+ */
+final class FaultRelay implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(FaultRelay.class);
+    /** How often a stalled pump looks whether it may go on. */
+    private static final long STALL_POLL_MILLIS = 10;
+    /** How long {@link #close()} waits for each thread. */
+    private static final long JOIN_MILLIS = 2_000;
+
+    /** What the relay does with bytes and new connections. */
+    enum Mode {
+        /** Forward everything at once. */
+        PASS,
+        /** Forward everything after {@link #latency(Duration)}, each way. */
+        LATENCY,
+        /** Accept connections but forward nothing, in either direction, until the mode changes. */
+        STALL,
+        /** Accept new connections and reset them at once: PostgreSQL looks unreachable. Open ones go on. */
+        DROP_NEW
+    }
+
+    private final InetSocketAddress target;
+    private final ServerSocket listener;
+    private final Thread acceptor;
+    private final Set<Pair> pairs = ConcurrentHashMap.newKeySet();
+    private final List<Thread> threads = new CopyOnWriteArrayList<>();
+    private final AtomicInteger accepted = new AtomicInteger();
+    private volatile Mode mode = Mode.PASS;
+    private volatile long latencyMillis;
+    private volatile boolean closed;
+
+    private FaultRelay(InetSocketAddress target) throws IOException {
+        this.target = target;
+        this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        this.acceptor = new Thread(this::acceptLoop, "fault-relay-accept-" + listener.getLocalPort());
+        acceptor.setDaemon(true);
+    }
+
+    /** Starts a relay on a free port of 127.0.0.1 to {@code host:port}, passing everything. */
+    static FaultRelay start(String host, int port) {
+        try {
+            FaultRelay relay = new FaultRelay(new InetSocketAddress(host, port));
+            relay.acceptor.start();
+            return relay;
+        } catch (IOException e) {
+            throw new IllegalStateException("could not start the fault relay: " + e, e);
+        }
+    }
+
+    int port() {
+        return listener.getLocalPort();
+    }
+
+    Mode mode() {
+        return mode;
+    }
+
+    void pass() {
+        set(Mode.PASS);
+    }
+
+    /** Each chunk of bytes waits {@code delay} before it is forwarded, in both directions. */
+    void latency(Duration delay) {
+        latencyMillis = delay.toMillis();
+        set(Mode.LATENCY);
+    }
+
+    void stall() {
+        set(Mode.STALL);
+    }
+
+    void dropNew() {
+        set(Mode.DROP_NEW);
+    }
+
+    /** Connections accepted so far, dropped ones included. */
+    int acceptedCount() {
+        return accepted.get();
+    }
+
+    /** Connections relayed now. */
+    int openCount() {
+        return pairs.size();
+    }
+
+    /**
+     * Half-closes every open connection towards pgmux: pgmux reads end-of-stream from its server, while PostgreSQL
+     * still sees an open connection (until pgmux closes its side, which the relay then passes on).
+     */
+    void halfCloseAll() {
+        log.info("fault relay {}: half-closing {} connections towards pgmux", port(), pairs.size());
+        for (Pair pair : pairs) {
+            pair.halfCloseTowardsPgmux();
+        }
+    }
+
+    /** Resets every open connection, on both sides (TCP RST). */
+    void resetAll() {
+        log.info("fault relay {}: resetting {} connections", port(), pairs.size());
+        for (Pair pair : pairs) {
+            pair.reset();
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            listener.close();
+        } catch (IOException e) {
+            // closing to stop the acceptor; nothing else to do with the error
+        }
+        resetAll();
+        joinQuietly(acceptor);
+        threads.forEach(FaultRelay::joinQuietly);
+    }
+
+    @Override
+    public String toString() {
+        return "fault relay 127.0.0.1:" + port() + " -> " + target + " (" + mode + ")";
+    }
+
+    private void set(Mode newMode) {
+        log.info("fault relay {}: {} -> {}", port(), mode, newMode);
+        mode = newMode;
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            Socket fromPgmux;
+            try {
+                fromPgmux = listener.accept();
+            } catch (IOException e) {
+                if (!closed) {
+                    log.warn("fault relay {}: accept failed: {}", port(), e.toString());
+                }
+                return;
+            }
+            accepted.incrementAndGet();
+            if (mode == Mode.DROP_NEW) {
+                resetQuietly(fromPgmux);
+                continue;
+            }
+            Socket toServer = new Socket();
+            try {
+                fromPgmux.setTcpNoDelay(true);
+                toServer.setTcpNoDelay(true);
+                toServer.connect(target, 5_000);
+            } catch (IOException e) {
+                log.warn("fault relay {}: cannot reach {}: {}", port(), target, e.toString());
+                resetQuietly(fromPgmux);
+                closeQuietly(toServer);
+                continue;
+            }
+            Pair pair = new Pair(fromPgmux, toServer);
+            pairs.add(pair);
+            pair.start();
+        }
+    }
+
+    /** One relayed connection: pgmux's socket, the server's socket and a pump each way. */
+    private final class Pair {
+        private final Socket pgmux;
+        private final Socket server;
+        private final AtomicInteger pumpsLeft = new AtomicInteger(2);
+
+        Pair(Socket pgmux, Socket server) {
+            this.pgmux = pgmux;
+            this.server = server;
+        }
+
+        void start() {
+            pump("to-server", pgmux, server);
+            pump("to-pgmux", server, pgmux);
+        }
+
+        private void pump(String direction, Socket from, Socket to) {
+            Thread t = new Thread(() -> run(from, to), "fault-relay-" + port() + "-" + direction);
+            t.setDaemon(true);
+            threads.removeIf(old -> !old.isAlive());
+            threads.add(t);
+            t.start();
+        }
+
+        private void run(Socket from, Socket to) {
+            byte[] buffer = new byte[16 * 1024];
+            try {
+                InputStream in = from.getInputStream();
+                OutputStream out = to.getOutputStream();
+                while (true) {
+                    int n = in.read(buffer);
+                    if (n < 0) {
+                        // Pass the end of the stream on, and let the other direction finish by itself.
+                        to.shutdownOutput();
+                        break;
+                    }
+                    if (!awaitForwarding()) {
+                        break;
+                    }
+                    out.write(buffer, 0, n);
+                    out.flush();
+                }
+            } catch (IOException e) {
+                // A reset or a closed socket ends this direction; the pair closes below.
+                reset();
+            } finally {
+                if (pumpsLeft.decrementAndGet() == 0) {
+                    closeQuietly(pgmux);
+                    closeQuietly(server);
+                    pairs.remove(this);
+                }
+            }
+        }
+
+        /** Waits out a stall or a latency; false when the relay or this pair closed meanwhile. */
+        private boolean awaitForwarding() {
+            while (mode == Mode.STALL) {
+                if (closed || pgmux.isClosed() || server.isClosed()) {
+                    return false;
+                }
+                Await.pause(STALL_POLL_MILLIS);
+            }
+            if (mode == Mode.LATENCY && latencyMillis > 0) {
+                Await.pause(latencyMillis);
+            }
+            return !closed;
+        }
+
+        void halfCloseTowardsPgmux() {
+            try {
+                pgmux.shutdownOutput();
+            } catch (IOException e) {
+                // already closed: nothing to half-close
+            }
+        }
+
+        void reset() {
+            resetQuietly(pgmux);
+            resetQuietly(server);
+        }
+    }
+
+    private static void resetQuietly(Socket socket) {
+        try {
+            socket.setSoLinger(true, 0);
+        } catch (SocketException e) {
+            // already closed: the close below is a no-op
+        }
+        closeQuietly(socket);
+    }
+
+    private static void closeQuietly(Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException e) {
+            // closing anyway; a failure leaves nothing to clean up
+        }
+    }
+
+    private static void joinQuietly(Thread t) {
+        try {
+            t.join(JOIN_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (t.isAlive()) {
+            log.warn("fault relay thread {} still running after {} ms", t.getName(), JOIN_MILLIS);
+        }
+    }
+}

@@ -1,0 +1,193 @@
+package io.pgmux;
+
+import static io.pgmux.TestProxy.database;
+import static io.pgmux.TestProxy.user;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import io.pgmux.testkit.TestPostgres;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+
+/**
+ * Session state in transaction mode: settings a client SETs follow it to every server it lands on and
+ * never reach another client; state that cannot move (unreported settings, LISTEN, advisory locks,
+ * temporary tables) keeps the client on its server until the state is gone. Pinned means: the pool
+ * leases a server to a client that sits idle.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class SessionPinningIT {
+    private static final String DB = "it_pinning";
+    private static final String USER = "it_pinning_user";
+    private static final String PASSWORD = "it-pinning-pw";
+    private static TestProxy proxy;
+
+    @BeforeAll
+    static void start() {
+        TestPostgres pg = TestPostgres.shared();
+        pg.createUser(USER, PASSWORD);
+        pg.createDatabase(DB, USER);
+        proxy = TestProxy.start("auth.users { " + user(USER, PASSWORD) + " }\n"
+                + "pool { size = 1, query-wait-timeout = 20s }\n"
+                + "databases { " + database(DB, pg, "") + " }");
+    }
+
+    @AfterAll
+    static void stop() {
+        if (proxy != null) {
+            proxy.close();
+        }
+    }
+
+    private static Connection connect(String... settings) throws SQLException {
+        return proxy.connect(DB, USER, PASSWORD, settings);
+    }
+
+    private static String one(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    private static void exec(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    private static int leased() {
+        return proxy.pool(DB, USER).counts().leased();
+    }
+
+    private static void awaitUnpinned() {
+        Await.until("the server to go back to the pool", Duration.ofSeconds(10), () -> leased() == 0);
+    }
+
+    @Test
+    void reportedSettingsFollowTheirClientOnOneSharedServer() throws SQLException {
+        // Pool size 1: both clients take turns on the same server connection.
+        try (Connection a = connect();
+                Connection b = connect()) {
+            exec(a, "SET application_name = 'client-a'");
+            exec(a, "SET TimeZone = 'Asia/Tokyo'");
+            exec(b, "SET TimeZone = 'America/Lima'");
+            for (int i = 0; i < 5; i++) {
+                assertEquals("client-a", one(a, "SHOW application_name"));
+                assertEquals("Asia/Tokyo", one(a, "SHOW TimeZone"));
+                assertEquals("pgmux-it", one(b, "SHOW application_name"));
+                assertEquals("America/Lima", one(b, "SHOW TimeZone"));
+            }
+        }
+        // Reported settings do not pin: the server goes back to the pool.
+        awaitUnpinned();
+    }
+
+    @Test
+    void startupOptionsBecomePartOfTheSession() throws SQLException {
+        try (Connection a = connect("options=-c search_path=it_schema,public -c statement_timeout=4321");
+                Connection b = connect()) {
+            for (int i = 0; i < 3; i++) {
+                assertEquals("it_schema,public", one(a, "SHOW search_path").replace(" ", ""));
+                assertEquals("4321ms", one(a, "SHOW statement_timeout"));
+                assertEquals("0", one(b, "SHOW statement_timeout"));
+                assertEquals("\"$user\", public", one(b, "SHOW search_path"));
+            }
+        }
+        awaitUnpinned();
+    }
+
+    @Test
+    void unreportedSetPinsUntilReset() throws SQLException {
+        try (Connection a = connect();
+                Connection b = connect("socketTimeout=5")) {
+            exec(a, "SET statement_timeout = 1234");
+            assertEquals(1, leased(), "a client with statement_timeout set keeps its server");
+            assertEquals("1234ms", one(a, "SHOW statement_timeout"));
+            exec(a, "RESET statement_timeout");
+            awaitUnpinned();
+            assertEquals("0", one(b, "SHOW statement_timeout"), "nothing leaked to the next client");
+        }
+    }
+
+    @Test
+    void listenPinsAndNotificationsArriveUntilUnlisten() throws Exception {
+        try (Connection a = connect();
+                Connection notifier = TestPostgres.shared().connect(DB)) {
+            exec(a, "LISTEN it_channel");
+            assertEquals(1, leased());
+            exec(notifier, "NOTIFY it_channel, 'hello'");
+            PGNotification[] got = null;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while ((got == null || got.length == 0) && System.nanoTime() < deadline) {
+                exec(a, "SELECT 1");
+                got = a.unwrap(PGConnection.class).getNotifications(200);
+            }
+            assertNotNull(got);
+            assertEquals("hello", got[0].getParameter());
+            exec(a, "UNLISTEN it_channel");
+            awaitUnpinned();
+        }
+    }
+
+    @Test
+    void advisoryLockPinsUntilUnlocked() throws SQLException {
+        try (Connection a = connect()) {
+            exec(a, "SELECT pg_advisory_lock(42)");
+            assertEquals(1, leased());
+            exec(a, "SELECT pg_advisory_unlock(42)");
+            awaitUnpinned();
+        }
+    }
+
+    @Test
+    void temporaryTablePinsUntilDropped() throws SQLException {
+        try (Connection a = connect()) {
+            exec(a, "CREATE TEMP TABLE it_tmp (a int)");
+            exec(a, "INSERT INTO it_tmp VALUES (1)");
+            assertEquals("1", one(a, "SELECT count(*) FROM it_tmp"));
+            assertEquals(1, leased());
+            exec(a, "DROP TABLE it_tmp");
+            awaitUnpinned();
+        }
+    }
+
+    @Test
+    void namedPreparedStatementsDoNotPin() throws SQLException {
+        try (Connection a = connect("prepareThreshold=1");
+                PreparedStatement ps = a.prepareStatement("SELECT ?::int + 1")) {
+            for (int i = 0; i < 20; i++) {
+                ps.setInt(1, i);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    assertEquals(i + 1, rs.getInt(1));
+                }
+                awaitUnpinned();
+            }
+        }
+    }
+
+    @Test
+    void discardAllEndsEveryPin() throws SQLException {
+        try (Connection a = connect()) {
+            exec(a, "SET work_mem = '8MB'");
+            exec(a, "LISTEN it_other");
+            assertEquals(1, leased());
+            exec(a, "DISCARD ALL");
+            awaitUnpinned();
+            assertEquals("4MB", one(a, "SHOW work_mem"));
+        }
+    }
+}
