@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgmux.WireClient.Bytes;
 import io.pgmux.pool.Pool;
+import io.pgmux.server.ServerConnection;
 import io.pgmux.testkit.TestPostgres;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -25,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -196,8 +198,9 @@ class ServerFaultsIT {
     @Test
     void relayResettingConnectionsMidQueryFailsTheClientWith08006() throws Exception {
         try (Connection client = pgmux.connect(RESET_DB, USER, PASSWORD, "prepareThreshold=0")) {
-            CompletableFuture<SQLException> sleeping = failureOf(client, "SELECT pg_sleep(20)");
-            Await.until("the query to run", Duration.ofSeconds(10), () -> running(USER, "pg_sleep(20)"));
+            // PostgreSQL notices the dead connection only when the sleep ends and it writes: keep it short.
+            CompletableFuture<SQLException> sleeping = failureOf(client, "SELECT pg_sleep(3)");
+            Await.until("the query to run", Duration.ofSeconds(10), () -> running(USER, "pg_sleep(3)"));
 
             long start = System.nanoTime();
             relay.resetAll();
@@ -215,8 +218,9 @@ class ServerFaultsIT {
     @Test
     void relayHalfClosingConnectionsMidQueryFailsTheClientWith08006() throws Exception {
         try (Connection client = pgmux.connect(HALF_CLOSE_DB, USER, PASSWORD, "prepareThreshold=0")) {
-            CompletableFuture<SQLException> sleeping = failureOf(client, "SELECT pg_sleep(20)");
-            Await.until("the query to run", Duration.ofSeconds(10), () -> running(USER, "pg_sleep(20)"));
+            // PostgreSQL notices the dead connection only when the sleep ends and it writes: keep it short.
+            CompletableFuture<SQLException> sleeping = failureOf(client, "SELECT pg_sleep(3)");
+            Await.until("the query to run", Duration.ofSeconds(10), () -> running(USER, "pg_sleep(3)"));
 
             long start = System.nanoTime();
             relay.halfCloseAll();
@@ -365,6 +369,33 @@ class ServerFaultsIT {
         assertEquals('T', client.read().type(), "RowDescription");
         client.reset();
         assertNextClientGetsACleanServer();
+    }
+
+    /**
+     * A client that resets in the middle of a big result costs one log line about its server, not one per row that
+     * was still on its way.
+     */
+    @Test
+    @Disabled("bug: ServerConnection.onFrame treats every frame that arrives after the client detached as unsolicited"
+            + " and logs a WARN \"sent unexpected message 'D' while idle\" per DataRow while the server is already"
+            + " closing (reason=DIRTY); 60 to 900+ lines per vanished client, timing-dependent")
+    void clientResetMidResultIsNotLoggedOncePerRow() throws Exception {
+        try (LogCapture serverLog = LogCapture.of(ServerConnection.class)) {
+            for (int i = 0; i < 3; i++) {
+                WireClient client = WireClient.login(pgmux.port(), DB, USER, PASSWORD);
+                client.query("SELECT n, repeat('x', 100) FROM generate_series(1, 1000000) AS n");
+                assertEquals('T', client.read().type(), "RowDescription");
+                client.reset();
+                assertNextClientGetsACleanServer();
+            }
+            List<String> perRow = serverLog.warnings().stream()
+                    .filter(w -> w.contains("unexpected message"))
+                    .toList();
+            assertTrue(
+                    perRow.size() <= 3,
+                    perRow.size() + " warnings for 3 resets, e.g. "
+                            + perRow.stream().limit(3).toList());
+        }
     }
 
     // ---- helpers --------------------------------------------------------------------------------------------------

@@ -190,4 +190,55 @@ class SessionPinningIT {
             assertEquals("4MB", one(a, "SHOW work_mem"));
         }
     }
+
+    @Test
+    void pinnedClientThatLeavesHandsOnACleanServer() throws SQLException {
+        String pid;
+        try (Connection a = connect()) {
+            exec(a, "SET work_mem = '9MB'");
+            exec(a, "CREATE TEMP TABLE it_left_behind (a int)");
+            pid = one(a, "SELECT pg_backend_pid()");
+        }
+        awaitUnpinned();
+        try (Connection b = connect()) {
+            assertEquals(pid, one(b, "SELECT pg_backend_pid()"), "the server was reset and reused, not closed");
+            assertEquals("4MB", one(b, "SHOW work_mem"));
+            assertEquals("0", one(b, "SELECT count(*) FROM pg_class WHERE relnamespace = pg_my_temp_schema()"));
+        }
+    }
+
+    @Test
+    void sessionModeKeepsOneServerPerClientAndResetsItAfterwards() throws Exception {
+        TestPostgres pg = TestPostgres.shared();
+        try (TestProxy session = TestProxy.start("auth.users { " + user(USER, PASSWORD) + " }\n"
+                + "pool { mode = session, size = 2 }\n"
+                + "databases { " + database(DB, pg, "") + " }")) {
+            String pid;
+            try (Connection a = session.connect(DB, USER, PASSWORD);
+                    Connection notifier = pg.connect(DB)) {
+                pid = one(a, "SELECT pg_backend_pid()");
+                exec(a, "SET work_mem = '7MB'");
+                exec(a, "CREATE TEMP TABLE it_session_tmp (a int)");
+                exec(a, "LISTEN it_session_channel");
+                exec(notifier, "NOTIFY it_session_channel, 'hi'");
+                PGNotification[] got = null;
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while ((got == null || got.length == 0) && System.nanoTime() < deadline) {
+                    exec(a, "SELECT 1");
+                    got = a.unwrap(PGConnection.class).getNotifications(200);
+                }
+                assertNotNull(got);
+                for (int i = 0; i < 5; i++) {
+                    assertEquals(pid, one(a, "SELECT pg_backend_pid()"));
+                    assertEquals("7MB", one(a, "SHOW work_mem"));
+                }
+            }
+            session.awaitAllReleased();
+            try (Connection b = session.connect(DB, USER, PASSWORD)) {
+                assertEquals(
+                        pid, one(b, "SELECT pg_backend_pid()"), "server-reset-query ran and the server was reused");
+                assertEquals("4MB", one(b, "SHOW work_mem"));
+            }
+        }
+    }
 }

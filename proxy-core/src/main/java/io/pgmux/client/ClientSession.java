@@ -924,8 +924,10 @@ public final class ClientSession implements ServerListener {
     private void releaseServer(CloseReason reason) {
         ServerConnection released = server;
         server = null;
-        phase = Phase.IDLE;
-        metrics.state(ClientState.IDLE);
+        if (phase != Phase.CLOSED) {
+            phase = Phase.IDLE;
+            metrics.state(ClientState.IDLE);
+        }
         released.detach();
         released.channel().config().setAutoRead(true);
         pool.release(released, reason);
@@ -962,12 +964,14 @@ public final class ClientSession implements ServerListener {
             pool.cancelWait(request);
         }
         if (server != null) {
-            boolean clean = outstanding == 0
-                    && !inBatch
-                    && replies.isEmpty()
-                    && status == TransactionStatus.IDLE
-                    && releasesBetweenTransactions();
-            releaseServer(clean ? null : CloseReason.DIRTY);
+            boolean quiet = outstanding == 0 && !inBatch && replies.isEmpty() && status == TransactionStatus.IDLE;
+            if (!quiet) {
+                releaseServer(CloseReason.DIRTY);
+            } else if (releasesBetweenTransactions()) {
+                releaseServer(null);
+            } else {
+                resetAndRelease();
+            }
         }
         if (counted) {
             counted = false;
@@ -976,6 +980,26 @@ public final class ClientSession implements ServerListener {
         if (cancelKey != null) {
             context.cancelRouter().unregister(cancelKey);
         }
+    }
+
+    /**
+     * The client left a server with session state (pinned, or session mode): DISCARD ALL (or, in
+     * session mode, server-reset-query) makes it clean before it goes back to the pool.
+     */
+    private void resetAndRelease() {
+        ServerConnection left = server;
+        Pool leftPool = pool;
+        server = null;
+        left.detach();
+        left.channel().config().setAutoRead(true);
+        String resetQuery = session != null && session.isPinned()
+                ? "DISCARD ALL"
+                : pool.settings().serverResetQuery();
+        if (resetQuery.isBlank()) {
+            leftPool.release(left, null);
+            return;
+        }
+        left.reset(resetQuery, ok -> leftPool.release(left, ok ? null : CloseReason.DIRTY));
     }
 
     private void fatal(SqlState sqlState, String message) {

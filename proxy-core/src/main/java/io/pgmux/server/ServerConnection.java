@@ -13,6 +13,8 @@ import io.pgmux.protocol.SqlState;
 import io.pgmux.protocol.message.BackendKeyData;
 import io.pgmux.protocol.message.ErrorResponse;
 import io.pgmux.protocol.message.Message;
+import io.pgmux.protocol.message.ParameterStatus;
+import io.pgmux.protocol.message.Query;
 import io.pgmux.protocol.message.StartupMessage;
 import io.pgmux.protocol.message.Terminate;
 import java.net.InetSocketAddress;
@@ -39,6 +41,8 @@ public final class ServerConnection {
     private enum Phase {
         LOGIN,
         READY,
+        /** Running a reset query (DISCARD ALL) for a client that left, before going back to the pool. */
+        RESETTING,
         CLOSED
     }
 
@@ -63,6 +67,8 @@ public final class ServerConnection {
     private volatile CloseReason closeReason;
 
     private List<Frame> batch = new ArrayList<>();
+    private Consumer<Boolean> resetDone;
+    private boolean resetFailed;
 
     ServerConnection(
             String poolName,
@@ -179,6 +185,57 @@ public final class ServerConnection {
         }
     }
 
+    /**
+     * Runs {@code sql} on this server while no client is attached, then calls {@code done} on this
+     * server's loop with true when the server ended up idle and error-free. Safe from any thread.
+     */
+    public void reset(String sql, Consumer<Boolean> done) {
+        eventLoop().execute(() -> {
+            if (phase != Phase.READY || closing) {
+                done.accept(false);
+                return;
+            }
+            phase = Phase.RESETTING;
+            resetDone = done;
+            resetFailed = false;
+            statements.clear();
+            channel.writeAndFlush(new Query(sql).toByteBuf(channel.alloc()), channel.voidPromise());
+        });
+    }
+
+    private void onResetFrame(Frame frame) {
+        try {
+            switch (frame.type()) {
+                case MessageType.Backend.ERROR_RESPONSE -> {
+                    ErrorResponse error = ErrorResponse.decode(frame.body());
+                    log.warn(
+                            "server {} pool={} reset failed: {} (SQLSTATE {})",
+                            name(),
+                            poolName,
+                            error.message(),
+                            error.sqlState());
+                    resetFailed = true;
+                }
+                case MessageType.Backend.PARAMETER_STATUS -> {
+                    ParameterStatus changed = ParameterStatus.decode(frame.body());
+                    settings.put(changed.name(), changed.value());
+                }
+                case MessageType.Backend.READY_FOR_QUERY -> {
+                    boolean idle = frame.content().getByte(frame.content().readerIndex() + Frame.HEADER_LENGTH) == 'I';
+                    phase = Phase.READY;
+                    // Settings pgmux applied itself (not reported by the server) are back at their defaults.
+                    settings.keySet().retainAll(parameters.keySet());
+                    Consumer<Boolean> done = resetDone;
+                    resetDone = null;
+                    done.accept(idle && !resetFailed);
+                }
+                default -> {}
+            }
+        } finally {
+            frame.release();
+        }
+    }
+
     void onConnected() {
         send(startup);
     }
@@ -186,6 +243,10 @@ public final class ServerConnection {
     void onFrame(Frame frame) {
         if (phase == Phase.LOGIN) {
             onLoginFrame(frame);
+            return;
+        }
+        if (phase == Phase.RESETTING) {
+            onResetFrame(frame);
             return;
         }
         if (client == null) {
@@ -226,6 +287,11 @@ public final class ServerConnection {
         phase = Phase.CLOSED;
         batch.forEach(ReferenceCountUtil::release);
         batch.clear();
+        if (was == Phase.RESETTING && resetDone != null) {
+            Consumer<Boolean> done = resetDone;
+            resetDone = null;
+            done.accept(false);
+        }
         if (was == Phase.LOGIN) {
             failLogin(new PgmuxException(
                     SqlState.CONNECTION_FAILURE,
