@@ -22,7 +22,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -113,9 +112,6 @@ class ClientToolsIT {
 
     @Test
     @Order(5)
-    @Disabled("bug: named statements pin a client to its server instead of being tracked and prepared again on the"
-            + " next one; with 4 pgbench clients on 2 servers, two clients wait out query_wait_timeout and pgbench"
-            + " aborts them (prepared statement \"P_0\" does not exist)")
     void pgbenchRunsWithPreparedStatements() throws Exception {
         initPgbench();
         assertPgbenchRuns("prepared");

@@ -96,7 +96,9 @@ class ConcurrentClientsIT {
             for (int i = 0; i < clients; i++) {
                 int client = i;
                 results.add(threads.submit(() -> {
-                    try (Connection c = pgmux.connect(ROWS_DB, ROWS_USER, PASSWORD, "prepareThreshold=0")) {
+                    // pgjdbc's defaults: from the 5th use on, its statements are named ones, which pgmux prepares
+                    // again on whichever server a transaction lands on.
+                    try (Connection c = pgmux.connect(ROWS_DB, ROWS_USER, PASSWORD)) {
                         connected.countDown();
                         if (!go.await(60, TimeUnit.SECONDS)) {
                             throw new TimeoutException("no start signal");
@@ -188,7 +190,7 @@ class ConcurrentClientsIT {
             for (int i = 0; i < clients; i++) {
                 boolean sqlBegin = i % 2 == 0;
                 results.add(threads.submit(() -> {
-                    try (Connection c = pgmux.connect(PID_DB, PID_USER, PASSWORD, "prepareThreshold=0");
+                    try (Connection c = pgmux.connect(PID_DB, PID_USER, PASSWORD);
                             Statement st = c.createStatement()) {
                         for (int txn = 0; txn < transactions; txn++) {
                             // Half the clients say BEGIN themselves, half let pgjdbc do it.

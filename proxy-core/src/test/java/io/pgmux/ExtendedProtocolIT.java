@@ -27,7 +27,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -116,9 +115,6 @@ class ExtendedProtocolIT {
     }
 
     @Test
-    @Disabled("bug: a named statement (protocol Parse with a name) pins its client to one server instead of being"
-            + " tracked, renamed and prepared again on the next server (DESIGN, 'Prepared statements in transaction"
-            + " mode'): the two clients beyond pool.size never get a server and fail with 08P01 query_wait_timeout")
     void namedStatementsOfMoreClientsThanServersTakeTurnsOnTheServers() throws Exception {
         // pgjdbc names a statement after its 5th use (default prepareThreshold=5), parses it once, then only binds
         // it. Four clients, each with its named statement, take turns on two servers: pgmux must prepare each
@@ -210,8 +206,8 @@ class ExtendedProtocolIT {
             // With autocommit off and a fetch size, pgjdbc suspends the portal and asks for 1000 rows at a time.
             c.setAutoCommit(false);
             ps.setFetchSize(1_000);
-            ps.setInt(1, 100_000);
-            assertResultIsComplete(ps, 100_000);
+            ps.setInt(1, 30_000);
+            assertResultIsComplete(ps, 30_000);
             c.commit();
         }
     }

@@ -257,6 +257,30 @@ class HostileInputIT {
         }
     }
 
+    /** Slowloris: connections that say nothing, or stop half-way, are closed at client-login-timeout. */
+    @Test
+    void silentAndStalledLoginsAreClosedAtClientLoginTimeout() throws IOException {
+        String settings = "pool.client-login-timeout = 1s\n"
+                + "auth.type = plain\n"
+                + "auth.users {\n" + user(USER, PASSWORD) + "}\n"
+                + "databases {\n" + database(DB, pgmux.postgres(), "") + "}";
+        byte[] login = startup(3 << 16, Map.of("user", USER, "database", DB));
+        try (TestProxy proxy = TestProxy.start(settings);
+                WireClient silent = WireClient.connect(proxy.port());
+                WireClient halfSent = WireClient.connect(proxy.port());
+                WireClient noPassword = WireClient.connect(proxy.port())) {
+            halfSent.send(Arrays.copyOf(login, login.length / 2));
+            noPassword.send(login);
+            assertEquals('R', noPassword.read().type(), "password request");
+
+            for (WireClient client : List.of(silent, halfSent, noPassword)) {
+                Ending ending = client.readUntilClosed(Duration.ofSeconds(4));
+                assertEquals(PROTOCOL_VIOLATION, ending.sqlState(), ending::toString);
+                assertTrue(ending.errors().get(0).fields().get('M').contains("client_login_timeout"), ending::toString);
+            }
+        }
+    }
+
     // ---- during authentication ---------------------------------------------------------------------------------
 
     @Test

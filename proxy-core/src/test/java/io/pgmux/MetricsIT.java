@@ -26,7 +26,8 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -275,17 +276,18 @@ class MetricsIT {
         return "metrics { enabled = true, host = \"127.0.0.1\", port = 0 }\n";
     }
 
-    /** The increase of the one {@code name} sample of {@link #DB} (or of the labels given) between two scrapes. */
+    /**
+     * The increase between two scrapes of the one {@code name} sample of {@link #USER} with {@code labels}, and of
+     * {@link #DB} unless they name a database.
+     */
     private static double delta(Scrape before, Scrape after, String name, String... labels) {
-        String[] selector = labels.length > 0 ? withUser(labels) : new String[] {"database", DB, "user", USER};
-        return after.valueOrZero(name, selector) - before.valueOrZero(name, selector);
-    }
-
-    private static String[] withUser(String[] labels) {
-        String[] out = Arrays.copyOf(labels, labels.length + 2);
-        out[labels.length] = "user";
-        out[labels.length + 1] = USER;
-        return out;
+        List<String> selector = new ArrayList<>(List.of(labels));
+        if (!selector.contains("database")) {
+            selector.addAll(List.of("database", DB));
+        }
+        selector.addAll(List.of("user", USER));
+        String[] wanted = selector.toArray(String[]::new);
+        return after.valueOrZero(name, wanted) - before.valueOrZero(name, wanted);
     }
 
     private static Scrape scrape() {

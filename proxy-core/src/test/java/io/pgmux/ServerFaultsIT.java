@@ -53,6 +53,7 @@ class ServerFaultsIT {
     private static final String DOWN_DB = "it_fault_down";
     private static final String STALL_DB = "it_fault_stall";
     private static final String LATENCY_DB = "it_fault_latency";
+    private static final String RETRY_DB = "it_fault_retry";
 
     private static final String CONNECTION_FAILURE = "08006";
     private static final String ADMIN_SHUTDOWN = "57P01";
@@ -76,6 +77,7 @@ class ServerFaultsIT {
                 + quote(DOWN_DB) + " { " + viaRelay + " }\n"
                 + quote(STALL_DB) + " { " + viaRelay + ", pool { server-connect-timeout = 1s } }\n"
                 + quote(LATENCY_DB) + " { " + viaRelay + " }\n"
+                + quote(RETRY_DB) + " { " + viaRelay + ", pool { server-login-retry = 1s } }\n"
                 + "}";
     });
 
@@ -246,6 +248,7 @@ class ServerFaultsIT {
             SQLException e = assertThrows(SQLException.class, () -> queryInt(client, "SELECT 2"));
             long millis = (System.nanoTime() - start) / 1_000_000;
             assertEquals(CONNECTION_FAILURE, e.getSQLState(), e.toString());
+            assertTrue(e.getMessage().contains(Integer.toString(relay.port())), "names the server: " + e.getMessage());
             assertTrue(millis < 5_000, "error after " + millis + " ms; server-connect-timeout is 15 s");
 
             relay.pass();
@@ -261,6 +264,35 @@ class ServerFaultsIT {
                     },
                     v -> v == 3);
             assertEquals(3, value);
+        }
+    }
+
+    /**
+     * While PostgreSQL refuses connections, pgmux waits server-login-retry after a failed login before it tries again
+     * (DESIGN, pool.server-login-retry), so that a crowd of clients does not turn into a connection storm; the
+     * clients get 08006 at once meanwhile.
+     */
+    @Test
+    @Disabled("bug: pool.server-login-retry is never read; every query that finds no idle server opens a new"
+            + " connection to an unreachable PostgreSQL (10 queries in 0.3 s -> 10 connection attempts, expected 1)."
+            + " Pool.connect / PoolState.connectFailed keep no time of the last failed login")
+    void failedLoginsAreRetriedAfterServerLoginRetryNotOnEveryQuery() throws Exception {
+        try (Connection client = pgmux.connect(RETRY_DB, USER, PASSWORD, "prepareThreshold=0")) {
+            assertEquals(1, queryInt(client, "SELECT 1"));
+            dropServersOf(RETRY_DB);
+            relay.dropNew();
+            int before = relay.acceptedCount();
+
+            long start = System.nanoTime();
+            for (int i = 0; i < 10; i++) {
+                SQLException e = assertThrows(SQLException.class, () -> queryInt(client, "SELECT 2"));
+                assertEquals(CONNECTION_FAILURE, e.getSQLState(), e.toString());
+            }
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            int attempts = relay.acceptedCount() - before;
+
+            assertTrue(millis < 900, "10 failed queries took " + millis + " ms: they must not wait for a retry");
+            assertEquals(1, attempts, "connection attempts to PostgreSQL within server-login-retry (1 s)");
         }
     }
 
@@ -281,6 +313,22 @@ class ServerFaultsIT {
 
             relay.pass();
             assertEquals(3, queryInt(client, "SELECT 3"), "the same client, once the network passes again");
+        }
+    }
+
+    /** The error names the setting and its value as the configuration writes it ("1s"), like query_wait_timeout's. */
+    @Test
+    @Disabled("bug: ServerConnector.connect formats the timeout with Duration.toString: \"... within PT1S\"")
+    void serverConnectTimeoutErrorSaysTheTimeoutAsConfigured() throws Exception {
+        try (Connection client = pgmux.connect(STALL_DB, USER, PASSWORD, "prepareThreshold=0")) {
+            assertEquals(1, queryInt(client, "SELECT 1"));
+            dropServersOf(STALL_DB);
+            relay.stall();
+
+            SQLException e = assertThrows(SQLException.class, () -> queryInt(client, "SELECT 2"));
+
+            assertTrue(e.getMessage().contains("within 1s"), e.getMessage());
+            relay.pass();
         }
     }
 
@@ -376,15 +424,21 @@ class ServerFaultsIT {
      * was still on its way.
      */
     @Test
-    @Disabled("bug: ServerConnection.onFrame treats every frame that arrives after the client detached as unsolicited"
-            + " and logs a WARN \"sent unexpected message 'D' while idle\" per DataRow while the server is already"
-            + " closing (reason=DIRTY); 60 to 900+ lines per vanished client, timing-dependent")
+    @SuppressWarnings(
+            "bug: ServerConnection.onFrame treats every frame that arrives after the client detached as unsolicited"
+                    + " and logs a WARN \"sent unexpected message 'D' while idle\" per DataRow while the server is already"
+                    + " closing (reason=DIRTY); 60 to 900+ lines per vanished client, timing-dependent")
     void clientResetMidResultIsNotLoggedOncePerRow() throws Exception {
         try (LogCapture serverLog = LogCapture.of(ServerConnection.class)) {
-            for (int i = 0; i < 3; i++) {
+            // The client and its server are on the same event loop half of the time, and then nothing is read
+            // between the release and the close: several rounds make the other case all but certain.
+            for (int i = 0; i < 6; i++) {
                 WireClient client = WireClient.login(pgmux.port(), DB, USER, PASSWORD);
                 client.query("SELECT n, repeat('x', 100) FROM generate_series(1, 1000000) AS n");
                 assertEquals('T', client.read().type(), "RowDescription");
+                for (int row = 0; row < 100; row++) {
+                    client.read();
+                }
                 client.reset();
                 assertNextClientGetsACleanServer();
             }
@@ -392,8 +446,8 @@ class ServerFaultsIT {
                     .filter(w -> w.contains("unexpected message"))
                     .toList();
             assertTrue(
-                    perRow.size() <= 3,
-                    perRow.size() + " warnings for 3 resets, e.g. "
+                    perRow.size() <= 6,
+                    perRow.size() + " warnings for 6 resets, e.g. "
                             + perRow.stream().limit(3).toList());
         }
     }

@@ -241,4 +241,24 @@ class SessionPinningIT {
             }
         }
     }
+
+    @Test
+    void statementModeRunsAutocommitStatementsAndRefusesTransactionBlocks() throws Exception {
+        TestPostgres pg = TestPostgres.shared();
+        try (TestProxy statement = TestProxy.start("auth.users { " + user(USER, PASSWORD) + " }\n"
+                        + "pool { mode = statement, size = 1 }\n"
+                        + "databases { " + database(DB, pg, "") + " }");
+                Connection a = statement.connect(DB, USER, PASSWORD)) {
+            assertEquals("1", one(a, "SELECT 1"));
+            SQLException refused = org.junit.jupiter.api.Assertions.assertThrows(SQLException.class, () -> {
+                exec(a, "BEGIN");
+                exec(a, "SELECT 1");
+            });
+            assertEquals("0A000", refused.getSQLState());
+            org.junit.jupiter.api.Assertions.assertTrue(refused.getMessage().contains("statement pooling mode"));
+            assertEquals("2", one(a, "SELECT 2"));
+            assertEquals("f", one(a, "SELECT pg_current_xact_id_if_assigned() IS NOT NULL"));
+            statement.awaitAllReleased();
+        }
+    }
 }

@@ -757,6 +757,12 @@ public final class ClientSession implements ServerListener {
                     if (outstanding > 0) {
                         outstanding--;
                     }
+                    if (status != TransactionStatus.IDLE && pool.settings().mode() == PoolMode.STATEMENT) {
+                        refuseTransaction(from, frame);
+                        wrote = true;
+                        replies.advance(type, this::onSkipped, this::writeLocalReply);
+                        continue;
+                    }
                     if (status == TransactionStatus.IDLE) {
                         if (session.commit(failedSinceReady)) {
                             forgetAppliedSettings(from);
@@ -847,6 +853,24 @@ public final class ClientSession implements ServerListener {
         } finally {
             frame.release();
         }
+    }
+
+    /**
+     * Statement mode: the client opened a transaction block. It is rolled back on the server and
+     * the client gets an error in place of the ReadyForQuery that would have said "in transaction".
+     */
+    private void refuseTransaction(ServerConnection from, Frame readyForQuery) {
+        readyForQuery.release();
+        PgmuxException error = new PgmuxException(
+                SqlState.FEATURE_NOT_SUPPORTED,
+                "transaction blocks are not allowed in statement pooling mode (pool.mode = statement)");
+        writeError(error);
+        write(ReadyForQuery.IDLE);
+        from.write(new Query("ROLLBACK"));
+        from.flush();
+        replies.ownRequest(MessageType.Frontend.QUERY, ServerReplies.Purpose.ROLLBACK, null);
+        status = TransactionStatus.IDLE;
+        failedSinceReady = false;
     }
 
     /** A request PostgreSQL skipped after an error: a Parse pgmux made for it never happened. */

@@ -31,6 +31,8 @@ final class ServerReplies {
         PREPARE,
         /** pgmux's Close of a statement evicted from the server. */
         EVICT,
+        /** pgmux's ROLLBACK of a transaction opened in statement mode. */
+        ROLLBACK,
         /** Answered by pgmux itself: {@link Owed#reply} is sent when its turn comes. */
         LOCAL
     }

@@ -227,7 +227,9 @@ public enum PgmuxMeters {
         return meterName;
     }
 
-    /** The name in {@code GET /metrics}, e.g. {@code pgmux_transactions_total}; timers add _bucket, _count, _sum, _max. */
+    /**
+     * The name in {@code GET /metrics}, e.g. {@code pgmux_transactions_total}; timers add _bucket, _count, _sum, _max.
+     */
     public String prometheusName() {
         return prometheusName;
     }
