@@ -4,6 +4,7 @@ import static io.pgmux.TestProxy.database;
 import static io.pgmux.TestProxy.user;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgmux.testkit.TestPostgres;
 import java.sql.Connection;
@@ -139,6 +140,15 @@ class SessionPinningIT {
             assertEquals("hello", got[0].getParameter());
             exec(a, "UNLISTEN it_channel");
             awaitUnpinned();
+            // Every pin is visible in the metrics, counted by reason.
+            String scrape = proxy.server().metrics().scrape();
+            assertTrue(
+                    scrape.lines()
+                            .anyMatch(l -> l.startsWith("pgmux_client_pins_total")
+                                    && l.contains("reason=\"listen\"")
+                                    && l.contains("database=\"" + DB + "\"")
+                                    && !l.endsWith(" 0.0")),
+                    "pgmux_client_pins_total{reason=listen} counted");
         }
     }
 

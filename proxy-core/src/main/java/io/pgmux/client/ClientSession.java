@@ -591,6 +591,7 @@ public final class ClientSession implements ServerListener {
             }
         }
         for (PinReason reason : session.apply(effects)) {
+            pool.metrics().clientPinned(reason);
             log.info(
                     "client {} pinned to server {} by session state: {} (pool {})",
                     name(),
