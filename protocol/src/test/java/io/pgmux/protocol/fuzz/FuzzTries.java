@@ -1,5 +1,6 @@
 package io.pgmux.protocol.fuzz;
 
+import net.jqwik.api.Example;
 import net.jqwik.api.lifecycle.AroundPropertyHook;
 import net.jqwik.api.lifecycle.PropagationMode;
 import net.jqwik.api.lifecycle.PropertyExecutionResult;
@@ -40,7 +41,10 @@ public final class FuzzTries implements AroundPropertyHook {
 
     @Override
     public PropertyExecutionResult aroundProperty(PropertyLifecycleContext context, PropertyExecutor property) {
-        context.attributes().setTries(tries());
+        // An @Example is one case, not a property to try many times.
+        if (!context.targetMethod().isAnnotationPresent(Example.class)) {
+            context.attributes().setTries(tries());
+        }
         return property.execute();
     }
 }
