@@ -24,9 +24,9 @@ public final class CancelRouter {
         this.nextProcessId = new AtomicInteger(1 + random.nextInt(1 << 20));
     }
 
-    /** A fresh key for {@code session}. */
-    BackendKeyData register(ClientSession session) {
-        byte[] secret = new byte[4];
+    /** A fresh key for {@code session} with a secret of {@code secretLength} bytes (4, or up to 256 in protocol 3.2). */
+    BackendKeyData register(ClientSession session, int secretLength) {
+        byte[] secret = new byte[secretLength];
         random.nextBytes(secret);
         int pid;
         do {

@@ -84,6 +84,9 @@ public final class ClientSession implements ServerListener {
             "TimeZone",
             "standard_conforming_strings");
 
+    /** Protocol 3.2: pgmux speaks it with clients whatever the servers speak (only the cancel key differs). */
+    static final int NEWEST_MINOR_VERSION = 2;
+
     private enum Phase {
         STARTUP,
         AUTHENTICATING,
@@ -191,7 +194,7 @@ public final class ClientSession implements ServerListener {
             fatal(
                     SqlState.FEATURE_NOT_SUPPORTED,
                     String.format(
-                            "unsupported frontend protocol %d.%d: server supports 3.0 to 3.0",
+                            "unsupported frontend protocol %d.%d: server supports 3.0 to 3.2",
                             message.majorVersion(), message.minorVersion()));
             return;
         }
@@ -216,8 +219,9 @@ public final class ClientSession implements ServerListener {
         List<String> unknownOptions = message.parameters().keySet().stream()
                 .filter(k -> k.startsWith("_pq_."))
                 .toList();
-        if (message.minorVersion() > 0 || !unknownOptions.isEmpty()) {
-            write(new NegotiateProtocolVersion(0, unknownOptions));
+        if (message.minorVersion() > NEWEST_MINOR_VERSION || !unknownOptions.isEmpty()) {
+            // The client goes on with the older of its version and ours, without the options.
+            write(new NegotiateProtocolVersion(NEWEST_MINOR_VERSION, unknownOptions));
         }
         phase = Phase.AUTHENTICATING;
         auth = context.authenticator().begin(user);
@@ -357,7 +361,8 @@ public final class ClientSession implements ServerListener {
             }
         }
         reported.forEach((name, value) -> write(new ParameterStatus(name, value)));
-        cancelKey = context.cancelRouter().register(this);
+        // Protocol 3.2 (PostgreSQL 18) allows cancel keys up to 256 bytes; 3.0 has 4.
+        cancelKey = context.cancelRouter().register(this, startup.minorVersion() >= 2 ? 32 : 4);
         write(cancelKey);
         write(ReadyForQuery.IDLE);
         channel.flush();
