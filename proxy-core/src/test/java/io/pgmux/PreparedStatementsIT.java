@@ -182,4 +182,24 @@ class PreparedStatementsIT {
         }
         proxy.awaitAllReleased();
     }
+
+    @Test
+    void statementsHealAfterDdlChangesTheResultType() throws SQLException {
+        try (Connection c = connect("prepareThreshold=1");
+                Statement ddl = c.createStatement()) {
+            ddl.execute("DROP TABLE IF EXISTS shape");
+            ddl.execute("CREATE TABLE shape (id int)");
+            ddl.execute("INSERT INTO shape VALUES (1)");
+            try (PreparedStatement ps = c.prepareStatement("SELECT * FROM shape WHERE id = ?")) {
+                for (int round = 0; round < 3; round++) {
+                    ps.setInt(1, 1);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        assertEquals(round + 1, rs.getMetaData().getColumnCount());
+                    }
+                    ddl.execute("ALTER TABLE shape ADD COLUMN c" + round + " int");
+                }
+            }
+        }
+    }
 }

@@ -517,7 +517,7 @@ public final class ClientSession implements ServerListener {
         frame.release();
         String serverName = serverName(key);
         server.write(new Bind(bind.portal(), serverName, bind.rest()));
-        replies.clientRequest(MessageType.Frontend.BIND);
+        replies.clientRequest(MessageType.Frontend.BIND, key);
         metrics.requestSent();
         wroteToServer = true;
         return true;
@@ -534,7 +534,7 @@ public final class ClientSession implements ServerListener {
         }
         frame.release();
         server.write(new Describe(TargetKind.STATEMENT, serverName(key)));
-        replies.clientRequest(MessageType.Frontend.DESCRIBE);
+        replies.clientRequest(MessageType.Frontend.DESCRIBE, key);
         metrics.requestSent();
         wroteToServer = true;
         return true;
@@ -754,7 +754,7 @@ public final class ClientSession implements ServerListener {
                 continue;
             }
             if (type == MessageType.Backend.ERROR_RESPONSE && owed != null && owed.prepared() != null) {
-                from.statements().remove(owed.prepared());
+                onStatementError(from, frame, owed);
             }
             switch (type) {
                 case MessageType.Backend.READY_FOR_QUERY -> {
@@ -877,6 +877,29 @@ public final class ClientSession implements ServerListener {
         replies.ownRequest(MessageType.Frontend.QUERY, ServerReplies.Purpose.ROLLBACK, null);
         status = TransactionStatus.IDLE;
         failedSinceReady = false;
+    }
+
+    /**
+     * An error for a request on one of pgmux's statements. A failed Parse never created it; a Bind
+     * or Describe failing with "cached plan must not change result type" (DDL changed a table)
+     * means the statement is stale on this server: it is closed, so the client's retry prepares it
+     * afresh.
+     */
+    private void onStatementError(ServerConnection from, Frame frame, ServerReplies.Owed owed) {
+        if (owed.request() == MessageType.Frontend.PARSE) {
+            from.statements().remove(owed.prepared());
+            return;
+        }
+        if (!ErrorResponse.decode(frame.body()).sqlState().equals(SqlState.FEATURE_NOT_SUPPORTED.code())) {
+            return;
+        }
+        String stale = from.statements().lookup(owed.prepared());
+        if (stale != null) {
+            from.statements().remove(owed.prepared());
+            from.write(new Close(TargetKind.STATEMENT, stale));
+            replies.ownRequest(MessageType.Frontend.CLOSE, ServerReplies.Purpose.EVICT, null);
+            wroteToServer = true;
+        }
     }
 
     /** A request PostgreSQL skipped after an error: a Parse pgmux made for it never happened. */

@@ -37,7 +37,10 @@ final class ServerReplies {
         LOCAL
     }
 
-    /** One request's outstanding replies. */
+    /**
+     * One request's outstanding replies; {@code prepared} is the statement a Parse creates or a
+     * Bind/Describe uses, when it is one of pgmux's.
+     */
     record Owed(byte request, Purpose purpose, Message reply, StatementKey prepared) {}
 
     private static final Owed[] CLIENT_REQUESTS = new Owed[128];
@@ -65,6 +68,11 @@ final class ServerReplies {
         if (entry != null) {
             owed.add(entry);
         }
+    }
+
+    /** Records a client request that uses one of pgmux's statements (a rewritten Bind or Describe). */
+    void clientRequest(byte type, StatementKey statement) {
+        owed.add(new Owed(type, Purpose.CLIENT, null, statement));
     }
 
     /** Records a request pgmux sent itself. */
