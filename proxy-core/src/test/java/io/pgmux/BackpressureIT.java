@@ -83,4 +83,59 @@ class BackpressureIT {
                             + (MAX_DIRECT_BYTES >> 20) + " MiB");
         }
     }
+
+    @Test
+    void fastCopyInOfAHugeStreamKeepsPgmuxMemoryFlat() throws Exception {
+        TestPostgres pg = TestPostgres.shared();
+        pg.createUser(USER, PASSWORD);
+        pg.createDatabase(DB, USER);
+        try (TestProxy proxy = TestProxy.start("auth.users { " + user(USER, PASSWORD) + " }\n" + "databases { "
+                        + database(DB, pg, "") + " }");
+                Connection c = proxy.connect(DB, USER, PASSWORD, "socketTimeout=150")) {
+            try (var s = c.createStatement()) {
+                s.execute("DROP TABLE IF EXISTS sink");
+                s.execute("CREATE UNLOGGED TABLE sink (line text)");
+            }
+            AtomicLong maxDirect = new AtomicLong();
+            String row = "x".repeat(199) + "\n";
+            long rows = ROWS / 2;
+            java.io.Reader fastWriter = new java.io.Reader() {
+                private long left = rows;
+                private int offset;
+
+                @Override
+                public int read(char[] buf, int off, int len) {
+                    if (left == 0) {
+                        return -1;
+                    }
+                    int n = 0;
+                    while (n < len && left > 0) {
+                        int chunk = Math.min(len - n, row.length() - offset);
+                        row.getChars(offset, offset + chunk, buf, off + n);
+                        n += chunk;
+                        offset += chunk;
+                        if (offset == row.length()) {
+                            offset = 0;
+                            if (--left % 10_000 == 0) {
+                                maxDirect.accumulateAndGet(
+                                        PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory(), Math::max);
+                            }
+                        }
+                    }
+                    return n;
+                }
+
+                @Override
+                public void close() {}
+            };
+            long copied = c.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY sink FROM STDIN", fastWriter);
+            assertEquals(rows, copied);
+            assertTrue(
+                    maxDirect.get() < MAX_DIRECT_BYTES,
+                    "pgmux held " + (maxDirect.get() >> 20) + " MiB of buffers during COPY FROM STDIN");
+            try (var s = c.createStatement()) {
+                s.execute("DROP TABLE sink");
+            }
+        }
+    }
 }
