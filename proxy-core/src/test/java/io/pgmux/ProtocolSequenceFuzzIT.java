@@ -127,10 +127,12 @@ class ProtocolSequenceFuzzIT {
         long deadline = System.nanoTime() + ANSWER_DEADLINE.toNanos();
         boolean seen = false;
         boolean serverLost = false;
+        List<WireClient.Message> received = new ArrayList<>();
         while (System.nanoTime() < deadline) {
             WireClient.Message m;
             try {
                 m = client.read();
+                received.add(m);
             } catch (EOFException | SocketException closed) {
                 // PostgreSQL or pgmux ended the session over a protocol error: allowed, checked below.
                 return;
@@ -163,7 +165,7 @@ class ProtocolSequenceFuzzIT {
                 askForMarker(client, marker, sequence, " after CopyInResponse");
             }
         }
-        fail("no answer to the final Query within " + ANSWER_DEADLINE + " for " + sequence);
+        fail("no answer to the final Query within " + ANSWER_DEADLINE + " for " + sequence + "; received " + received);
     }
 
     private static void askForMarker(WireClient client, String marker, List<String> sequence, String why)

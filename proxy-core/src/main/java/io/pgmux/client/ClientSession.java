@@ -10,6 +10,7 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.pgmux.auth.ClientAuthenticator;
+import io.pgmux.config.DurationFormat;
 import io.pgmux.config.PoolMode;
 import io.pgmux.metrics.ClientMetrics;
 import io.pgmux.metrics.ClientState;
@@ -630,7 +631,7 @@ public final class ClientSession implements ServerListener {
                             SqlState.PROTOCOL_VIOLATION,
                             "query_wait_timeout: no server connection available for pool %s within %s",
                             pool.key(),
-                            format(timeout)));
+                            DurationFormat.of(timeout)));
         }
     }
 
@@ -1094,11 +1095,6 @@ public final class ClientSession implements ServerListener {
         return cause instanceof PgmuxException p
                 ? p
                 : new PgmuxException(SqlState.CONNECTION_FAILURE, "server connection failed: %s", cause);
-    }
-
-    private static String format(Duration d) {
-        long millis = d.toMillis();
-        return millis % 1000 == 0 ? (millis / 1000) + "s" : millis + "ms";
     }
 
     @Override

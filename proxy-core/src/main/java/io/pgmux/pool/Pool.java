@@ -54,7 +54,11 @@ public final class Pool {
 
     static PoolLimits limits(PoolSettings settings) {
         return new PoolLimits(
-                settings.size(), settings.minSize(), settings.serverIdleTimeout(), settings.serverLifetime());
+                settings.size(),
+                settings.minSize(),
+                settings.serverIdleTimeout(),
+                settings.serverLifetime(),
+                settings.serverLoginRetry());
     }
 
     public PoolKey key() {
@@ -234,7 +238,7 @@ public final class Pool {
                 log.warn("server connection for pool {} failed: {}", key, error.getMessage());
                 metrics.serverConnectFailed();
                 synchronized (state) {
-                    decisions = state.connectFailed(error.sqlState(), error.getMessage());
+                    decisions = state.connectFailed(error.sqlState(), error.getMessage(), nanoClock.getAsLong());
                 }
             }
             apply(decisions, loop);

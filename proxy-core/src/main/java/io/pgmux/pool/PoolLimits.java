@@ -9,11 +9,22 @@ import java.time.Duration;
  * @param minSize server connections kept open even when idle
  * @param serverIdleTimeout idle time after which a server above min-size is closed; zero keeps them
  * @param serverLifetime age after which a server is closed when it comes back; zero keeps them
+ * @param serverLoginRetry wait after a failed connect before the next, doubling while failures go on
+ *     (up to {@link #MAX_LOGIN_RETRY}); zero retries at once
  */
-public record PoolLimits(int size, int minSize, Duration serverIdleTimeout, Duration serverLifetime) {
+public record PoolLimits(
+        int size, int minSize, Duration serverIdleTimeout, Duration serverLifetime, Duration serverLoginRetry) {
+    /** The longest wait between connect attempts while PostgreSQL keeps refusing. */
+    public static final Duration MAX_LOGIN_RETRY = Duration.ofSeconds(15);
+
     public PoolLimits {
         if (size < 1 || minSize < 0 || minSize > size) {
             throw new IllegalArgumentException("invalid pool limits: size " + size + ", min-size " + minSize);
         }
+    }
+
+    /** Limits without a login retry delay. */
+    public PoolLimits(int size, int minSize, Duration serverIdleTimeout, Duration serverLifetime) {
+        this(size, minSize, serverIdleTimeout, serverLifetime, Duration.ZERO);
     }
 }

@@ -30,6 +30,12 @@ public final class PoolState<S, W> {
     private int connecting;
     private boolean closed;
     private PoolLimits limits;
+    /** While connects keep failing: no new connect before retryAtNanos; clients meanwhile get the last error. */
+    private long retryDelayNanos;
+
+    private long retryAtNanos;
+    private SqlState lastFailureState;
+    private String lastFailureMessage;
 
     public PoolState(PoolLimits limits) {
         this.limits = limits;
@@ -48,12 +54,25 @@ public final class PoolState<S, W> {
             out.add(new Decision.Lease<>(chosen.server(), waiter));
             return out;
         }
+        if (isBackingOff(nowNanos)) {
+            if (bornNanos.isEmpty() && connecting == 0) {
+                // Nothing could serve this client before the next attempt: tell it now why.
+                out.add(new Decision.Reject<>(waiter, lastFailureState, lastFailureMessage));
+            } else {
+                waiters.addLast(waiter);
+            }
+            return out;
+        }
         waiters.addLast(waiter);
         if (total() < limits.size()) {
             connecting++;
             out.add(new Decision.Connect<>());
         }
         return out;
+    }
+
+    private boolean isBackingOff(long nowNanos) {
+        return retryDelayNanos > 0 && nowNanos - retryAtNanos < 0;
     }
 
     private IdleServer<S> takeIdle(Predicate<S> preferred) {
@@ -75,6 +94,7 @@ public final class PoolState<S, W> {
     /** A connect decided earlier succeeded. */
     public List<Decision<S, W>> connected(S server, long nowNanos) {
         connecting--;
+        retryDelayNanos = 0;
         bornNanos.put(server, nowNanos);
         List<Decision<S, W>> out = new ArrayList<>(1);
         if (closed) {
@@ -97,6 +117,23 @@ public final class PoolState<S, W> {
      * (no server open and no other connect in flight); otherwise they keep waiting.
      */
     public List<Decision<S, W>> connectFailed(SqlState sqlState, String message) {
+        return connectFailed(sqlState, message, Long.MIN_VALUE);
+    }
+
+    /**
+     * As {@link #connectFailed(SqlState, String)}, and no new connect is tried before
+     * server-login-retry has passed (doubling while failures go on).
+     */
+    public List<Decision<S, W>> connectFailed(SqlState sqlState, String message, long nowNanos) {
+        long retry = limits.serverLoginRetry().toNanos();
+        if (retry > 0 && nowNanos != Long.MIN_VALUE) {
+            retryDelayNanos = retryDelayNanos == 0
+                    ? retry
+                    : Math.min(2 * retryDelayNanos, Math.max(retry, PoolLimits.MAX_LOGIN_RETRY.toNanos()));
+            retryAtNanos = nowNanos + retryDelayNanos;
+            lastFailureState = sqlState;
+            lastFailureMessage = message;
+        }
         connecting--;
         List<Decision<S, W>> out = new ArrayList<>();
         if (bornNanos.isEmpty() && connecting == 0) {
@@ -129,7 +166,7 @@ public final class PoolState<S, W> {
         if (reason != null) {
             bornNanos.remove(server);
             out.add(new Decision.Close<>(server, reason));
-            connectForWaiters(out);
+            connectForWaiters(out, nowNanos);
             return out;
         }
         handOverOrPark(server, nowNanos, out);
@@ -184,10 +221,15 @@ public final class PoolState<S, W> {
                 out.add(new Decision.Close<>(candidate.server(), reason));
             }
         }
+        if (isBackingOff(nowNanos)) {
+            return out;
+        }
         while (total() < limits.minSize()) {
             connecting++;
             out.add(new Decision.Connect<>());
         }
+        // Clients that waited out a login retry get their connect now.
+        connectForWaiters(out, nowNanos);
         return out;
     }
 
@@ -225,6 +267,13 @@ public final class PoolState<S, W> {
     }
 
     private void connectForWaiters(List<Decision<S, W>> out) {
+        connectForWaiters(out, Long.MIN_VALUE);
+    }
+
+    private void connectForWaiters(List<Decision<S, W>> out, long nowNanos) {
+        if (nowNanos != Long.MIN_VALUE && isBackingOff(nowNanos)) {
+            return;
+        }
         while (!closed && waiters.size() > connecting && total() < limits.size()) {
             connecting++;
             out.add(new Decision.Connect<>());

@@ -373,6 +373,11 @@ public final class ServerConnection {
 
     /** A message while no client is attached: keep track of settings, close on anything alarming. */
     private void onUnsolicited(Frame frame) {
+        if (closing) {
+            // The rest of what the server was sending when its client left; it is going away anyway.
+            frame.release();
+            return;
+        }
         try {
             switch (frame.type()) {
                 case MessageType.Backend.PARAMETER_STATUS, MessageType.Backend.NOTICE_RESPONSE -> {

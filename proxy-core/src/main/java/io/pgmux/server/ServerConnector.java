@@ -12,6 +12,7 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.pgmux.Transport;
+import io.pgmux.config.DurationFormat;
 import io.pgmux.protocol.PgmuxException;
 import io.pgmux.protocol.SqlState;
 import io.pgmux.protocol.codec.FrameDecoder;
@@ -108,7 +109,7 @@ public final class ServerConnector {
                                     target.host(),
                                     target.port(),
                                     target.poolName(),
-                                    target.connectTimeout());
+                                    DurationFormat.of(target.connectTimeout()));
                             promise.tryFailure(error);
                             connect.channel().close();
                         }
