@@ -27,12 +27,16 @@ public record AuthConfig(
         p.throwIfAny();
     }
 
-    /** Binds the {@code auth} block. */
-    public static AuthConfig from(Config c) {
+    /**
+     * Binds the {@code auth} block; {@code poolDefaults} is the {@code pgmux.pool} block, which the users' {@code pool}
+     * overrides go over.
+     */
+    public static AuthConfig from(Config c, Config poolDefaults) {
         Problems p = new Problems();
         Map<String, UserConfig> users = new TreeMap<>();
         for (String name : c.getObject("users").keySet()) {
-            UserConfig user = p.collect(() -> UserConfig.from(name, c.getConfig(ConfigUtil.joinPath("users", name))));
+            UserConfig user = p.collect(
+                    () -> UserConfig.from(name, c.getConfig(ConfigUtil.joinPath("users", name)), poolDefaults));
             if (user != null) {
                 users.put(name, user);
             }

@@ -38,7 +38,8 @@ public final class ConfigLoader {
             .resolve()
             .withOnlyPath(ROOT);
 
-    private static final Pattern DATABASE_POOL_KEY = Pattern.compile("databases\\..+\\.(pool\\..+)");
+    /** A key of a database's or a user's pool overrides; group 1 is the key as in {@code pgmux.pool}. */
+    private static final Pattern ENTRY_POOL_KEY = Pattern.compile("(?:databases|auth\\.users)\\..+\\.(pool\\..+)");
 
     private ConfigLoader() {}
 
@@ -158,9 +159,12 @@ public final class ConfigLoader {
         return reported.stream().anyMatch(r -> key.equals(r) || key.startsWith(r + "."));
     }
 
-    /** A database's pool inherits a bad value of {@code pgmux.pool}: reporting it once, for {@code pool}, is enough. */
+    /**
+     * A database's or a user's pool inherits a bad value of {@code pgmux.pool}: reporting it once, for {@code pool}, is
+     * enough.
+     */
     private static boolean isInherited(Problem problem, List<Problem> all) {
-        Matcher m = DATABASE_POOL_KEY.matcher(problem.key());
+        Matcher m = ENTRY_POOL_KEY.matcher(problem.key());
         return m.matches() && all.contains(new Problem(m.group(1), problem.message()));
     }
 

@@ -12,7 +12,7 @@ import java.util.stream.Collectors;
 /**
  * Writes a {@link PgmuxConfig} as HOCON with the key names of reference.conf, walking the records' components, so that
  * a new setting shows up without touching this class. Passwords are masked; a database's pool shows only what it
- * overrides.
+ * overrides, a user's pool the keys it sets.
  */
 final class ConfigRenderer {
     private final StringBuilder out = new StringBuilder();
@@ -37,17 +37,32 @@ final class ConfigRenderer {
             if (name.equals("name") || (base != null && value.equals(get(component, base)))) {
                 continue; // a name is the entry's key already
             }
-            String childKey = kebab(name);
+            String childKey = Hocon.kebab(name);
             if (value instanceof PoolSettings pool && record instanceof DatabaseConfig) {
                 if (!pool.equals(globalPool)) {
                     record(depth + 1, childKey, pool, globalPool);
                 }
+            } else if (record instanceof UserConfig user && name.equals("pool")) {
+                user.pool().ifPresent(overrides -> overrides(depth + 1, childKey, overrides));
             } else if (value instanceof Record child) {
                 record(depth + 1, childKey, child, null);
             } else if (value instanceof Map<?, ?> entries) {
                 map(depth + 1, childKey, entries);
             } else {
                 line(depth + 1, childKey + " = " + scalar(name, value));
+            }
+        }
+        line(depth, "}");
+    }
+
+    /** A user's {@code pool { … }}: exactly the keys it sets, also where they equal the defaults. */
+    private void overrides(int depth, String key, PoolOverrides overrides) {
+        PoolSettings pool = overrides.over(globalPool);
+        line(depth, key + " {");
+        for (RecordComponent component : PoolSettings.class.getRecordComponents()) {
+            String name = component.getName();
+            if (overrides.keys().contains(Hocon.kebab(name))) {
+                line(depth + 1, Hocon.kebab(name) + " = " + scalar(name, get(component, pool)));
             }
         }
         line(depth, "}");
@@ -98,10 +113,5 @@ final class ConfigRenderer {
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("cannot read " + component, e);
         }
-    }
-
-    /** {@code maxClientConnections} is {@code max-client-connections}. */
-    private static String kebab(String camel) {
-        return camel.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(java.util.Locale.ROOT);
     }
 }

@@ -36,6 +36,11 @@ public record DatabaseConfig(
         return new DatabaseConfig(newName, host, port, newName, user, password, pool);
     }
 
+    /** This entry with other pool settings: what the pools of a user with its own {@code pool} overrides run with. */
+    public DatabaseConfig withPool(PoolSettings newPool) {
+        return new DatabaseConfig(name, host, port, dbname, user, password, newPool);
+    }
+
     /** Never shows the password: records end up in logs. */
     @Override
     public String toString() {

@@ -56,6 +56,11 @@ final class Hocon {
         return constant.name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
+    /** The HOCON key of a record component: {@code maxClientConnections} is {@code max-client-connections}. */
+    static String kebab(String camel) {
+        return camel.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
+    }
+
     /** Reads an enum constant by its HOCON name; the exception message lists the choices. */
     static <E extends Enum<E>> E parse(Class<E> type, String value) {
         for (E constant : type.getEnumConstants()) {

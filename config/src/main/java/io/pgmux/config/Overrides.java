@@ -38,13 +38,17 @@ final class Overrides {
     private final Map<String, List<String>> variables = new HashMap<>();
     /** The rest of a {@code PGMUX_DATABASES_<NAME>_} variable to the key path within the entry. */
     private final Map<String, List<String>> databaseKeys = new LinkedHashMap<>();
+    /** The rest of a {@code PGMUX_AUTH_USERS_<NAME>_} variable to the key path within the entry. */
+    private final Map<String, List<String>> userKeys = new LinkedHashMap<>();
 
     Overrides(ConfigObject reference) {
         leaves(reference, List.of());
         SettingsCheck.DATABASE_KEYS.keySet().forEach(key -> databaseKeys.put(envName(key), List.of(key)));
-        ((ConfigObject) reference.get("pool"))
-                .keySet()
-                .forEach(key -> databaseKeys.put(envName("pool_" + key), List.of("pool", key)));
+        userKeys.put("PASSWORD", List.of("password"));
+        for (String key : ((ConfigObject) reference.get("pool")).keySet()) {
+            databaseKeys.put(envName("pool_" + key), List.of("pool", key));
+            userKeys.put(envName("pool_" + key), List.of("pool", key));
+        }
     }
 
     private void leaves(ConfigObject object, List<String> path) {
@@ -80,11 +84,7 @@ final class Overrides {
             if (path == null && name.startsWith(PREFIX + "DATABASES_")) {
                 path = entryKey("databases", name.substring((PREFIX + "DATABASES_").length()), databases, databaseKeys);
             } else if (path == null && name.startsWith(PREFIX + "AUTH_USERS_")) {
-                path = entryKey(
-                        "auth.users",
-                        name.substring((PREFIX + "AUTH_USERS_").length()),
-                        users,
-                        Map.of("PASSWORD", List.of("password")));
+                path = entryKey("auth.users", name.substring((PREFIX + "AUTH_USERS_").length()), users, userKeys);
             }
             if (path == null) {
                 problems.add(name + ": no such setting");

@@ -40,7 +40,32 @@ public record PgmuxConfig(
                     "databases." + AdminConfig.PGBOUNCER_DATABASE,
                     "cannot be configured: the admin console answers to that name");
         }
+        if (auth != null) {
+            checkUserPools(p, auth, databases);
+        }
         p.throwIfAny();
+    }
+
+    /**
+     * A user's pool overrides are checked over {@code pgmux.pool} when bound; here they are checked over every
+     * database's pool, where they may clash with what the database sets ({@code min-size} above the user's
+     * {@code size}). So {@link #poolFor} never fails for a configured database, nor for one the {@code "*"} entry
+     * stands in for.
+     */
+    private static void checkUserPools(Problems p, AuthConfig auth, Map<String, DatabaseConfig> databases) {
+        auth.users().forEach((name, user) -> user.pool()
+                .ifPresent(overrides -> databases.forEach((dbName, db) -> {
+                    try {
+                        overrides.over(db.pool());
+                    } catch (InvalidSettingsException e) {
+                        for (InvalidSettingsException.Problem problem : e.details()) {
+                            p.check(
+                                    false,
+                                    "auth.users." + name + "." + problem.key(),
+                                    problem.message() + " (over databases." + dbName + ".pool)");
+                        }
+                    }
+                })));
     }
 
     private static void checkScalars(Problems p, Duration shutdownTimeout, long maxMessageSize) {
@@ -61,6 +86,19 @@ public record PgmuxConfig(
         return Optional.ofNullable(databases.get(DatabaseConfig.FALLBACK)).map(fallback -> fallback.renamed(name));
     }
 
+    /**
+     * The settings of {@code user}'s pool on {@code db}. Lowest to highest: {@code pgmux.pool}, the database's
+     * {@code databases.<db>.pool} (already in {@code db.pool()}), the user's {@code auth.users.<user>.pool}.
+     * {@code user} is the name the client logged in as; a user without an entry, or without {@code pool} overrides
+     * in it, gets {@code db.pool()}.
+     */
+    public PoolSettings poolFor(DatabaseConfig db, String user) {
+        UserConfig entry = auth.users().get(user);
+        return entry == null || entry.pool().isEmpty()
+                ? db.pool()
+                : entry.pool().get().over(db.pool());
+    }
+
     /** Binds the {@code pgmux} block, reporting the problems of every section together. */
     public static PgmuxConfig from(Config c) {
         Problems p = new Problems();
@@ -69,7 +107,7 @@ public record PgmuxConfig(
         MetricsConfig metrics = p.collect(() -> MetricsConfig.from(c.getConfig("metrics")));
         Duration shutdownTimeout = c.getDuration("shutdown-timeout");
         long maxMessageSize = c.getBytes("max-message-size");
-        AuthConfig auth = p.collect(() -> AuthConfig.from(c.getConfig("auth")));
+        AuthConfig auth = p.collect(() -> AuthConfig.from(c.getConfig("auth"), c.getConfig("pool")));
         PoolSettings pool = p.collect(() -> PoolSettings.from(c.getConfig("pool")));
         Map<String, DatabaseConfig> databases = new TreeMap<>();
         for (String name : c.getObject("databases").keySet()) {

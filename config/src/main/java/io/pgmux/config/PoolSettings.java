@@ -1,11 +1,15 @@
 package io.pgmux.config;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigValueFactory;
+import java.lang.reflect.RecordComponent;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
- * The settings of a pool ({@code pgmux.pool}, or a database's {@code pool} overrides on top of it). A zero duration
- * disables that timeout; an empty reset or check query disables it.
+ * The settings of a pool ({@code pgmux.pool}, with a database's {@code pool} overrides and then a user's on top of
+ * it). A zero duration disables that timeout; an empty reset or check query disables it.
  */
 public record PoolSettings(
         PoolMode mode,
@@ -83,5 +87,25 @@ public record PoolSettings(
                 c.getDuration("client-login-timeout"),
                 c.getDuration("idle-transaction-timeout"),
                 c.getDuration("query-timeout"));
+    }
+
+    /** These settings as a {@code pool} block that {@link #from} reads back to an equal record. */
+    Config toConfig() {
+        Map<String, Object> values = new LinkedHashMap<>();
+        for (RecordComponent component : PoolSettings.class.getRecordComponents()) {
+            Object value;
+            try {
+                value = component.getAccessor().invoke(this);
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException("cannot read " + component, e);
+            }
+            if (value instanceof Duration d) {
+                value = Hocon.duration(d);
+            } else if (value instanceof Enum<?> e) {
+                value = Hocon.name(e);
+            }
+            values.put(Hocon.kebab(component.getName()), value);
+        }
+        return ConfigValueFactory.fromMap(values, "pool settings").toConfig();
     }
 }

@@ -122,6 +122,8 @@ final class SettingsCheck {
         for (String key : new TreeSet<>(entry.keySet())) {
             if (key.equals("password")) {
                 leaf(append(path, key), Kind.STRING, entry.get(key));
+            } else if (key.equals("pool")) {
+                value(append(path, key), "pool", reference.get("pool"), entry.get(key));
             } else {
                 unknown(append(path, key), entry.get(key));
             }

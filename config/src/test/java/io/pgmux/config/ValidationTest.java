@@ -133,7 +133,7 @@ class ValidationTest {
     }
 
     @Test
-    void userEntriesTakeOnlyAPassword() {
+    void userEntriesTakeAPasswordAndPoolOverrides() {
         assertProblems(
                 "pgmux.auth.users { app { password = x, pool_mode = session }, ops {} }",
                 "config:1: auth.users.app.pool_mode: unknown setting",

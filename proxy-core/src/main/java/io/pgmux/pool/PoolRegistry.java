@@ -39,20 +39,36 @@ public final class PoolRegistry {
         return config;
     }
 
-    /** The pool for a database as the client named it and the user it logged in as; empty when no such database is configured. */
+    /**
+     * The pool for a database as the client named it and the user it logged in as; empty when no such database is
+     * configured. The pool runs with that user's settings ({@link PgmuxConfig#poolFor}): the database's, with the
+     * user's own {@code auth.users.<user>.pool} overrides on top.
+     */
     public Optional<Pool> pool(String database, String user) {
         Optional<DatabaseConfig> db = config.database(database);
         if (db.isEmpty()) {
             return Optional.empty();
         }
         String serverUser = db.get().user().orElse(user);
-        PoolKey key = new PoolKey(database, serverUser);
-        return Optional.of(pools.computeIfAbsent(
-                key, k -> new Pool(k, db.get(), target(k, db.get()), connector, nanoClock, metrics)));
+        // Where the database forces a server user, the pool overrides of the client's user apply, not those of the
+        // forced one. A client with overrides of its own therefore gets a pool of its own, keyed by its name (still
+        // logging in as the forced user): sharing the (database, forced user) pool would leave its size and mode to
+        // whichever client came first. Clients without overrides share that pool, which runs with the forced user's
+        // overrides if it has an entry with some. Either way a key always stands for the same settings.
+        String poolUser = hasPoolOverrides(user) ? user : serverUser;
+        PoolKey key = new PoolKey(database, poolUser);
+        return Optional.of(pools.computeIfAbsent(key, k -> {
+            DatabaseConfig settings = db.get().withPool(config.poolFor(db.get(), k.user()));
+            return new Pool(k, settings, target(k, serverUser, settings), connector, nanoClock, metrics);
+        }));
     }
 
-    private ServerConnector.Target target(PoolKey key, DatabaseConfig db) {
-        String serverUser = key.user();
+    private boolean hasPoolOverrides(String user) {
+        UserConfig entry = config.auth().users().get(user);
+        return entry != null && entry.pool().isPresent();
+    }
+
+    private ServerConnector.Target target(PoolKey key, String serverUser, DatabaseConfig db) {
         Optional<String> password = db.password()
                 .or(() -> Optional.ofNullable(config.auth().users().get(serverUser))
                         .map(UserConfig::password));
