@@ -23,19 +23,15 @@ import io.pgmux.protocol.Severity;
 import io.pgmux.protocol.SqlState;
 import io.pgmux.protocol.message.Authentication;
 import io.pgmux.protocol.message.BackendKeyData;
-import io.pgmux.protocol.message.Bind;
 import io.pgmux.protocol.message.CancelRequest;
 import io.pgmux.protocol.message.Close;
-import io.pgmux.protocol.message.CloseComplete;
 import io.pgmux.protocol.message.DataRow;
-import io.pgmux.protocol.message.Describe;
 import io.pgmux.protocol.message.ErrorResponse;
 import io.pgmux.protocol.message.GssEncRequest;
 import io.pgmux.protocol.message.Message;
 import io.pgmux.protocol.message.NegotiateProtocolVersion;
 import io.pgmux.protocol.message.ParameterStatus;
 import io.pgmux.protocol.message.Parse;
-import io.pgmux.protocol.message.ParseComplete;
 import io.pgmux.protocol.message.Query;
 import io.pgmux.protocol.message.ReadyForQuery;
 import io.pgmux.protocol.message.SslRequest;
@@ -45,7 +41,6 @@ import io.pgmux.protocol.message.TargetKind;
 import io.pgmux.protocol.message.TransactionStatus;
 import io.pgmux.server.ServerConnection;
 import io.pgmux.server.ServerListener;
-import io.pgmux.server.StatementKey;
 import io.pgmux.session.PinReason;
 import io.pgmux.session.SessionEffect;
 import io.pgmux.session.SessionState;
@@ -53,8 +48,6 @@ import io.pgmux.session.SqlClassifier;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -131,7 +124,7 @@ public final class ClientSession implements ServerListener {
     /** The replies the attached server owes, the client's and pgmux's own, in order. */
     private final ServerReplies replies = new ServerReplies();
     /** The client's named statements (protocol level), prepared on servers under pgmux's names. */
-    private final Map<String, StatementKey> statements = new HashMap<>();
+    private final NamedStatements statements;
     /** pgmux answered a client request itself; the client channel needs a flush. */
     private boolean wroteToClient;
     /** An ErrorResponse passed since the last ReadyForQuery. */
@@ -141,6 +134,8 @@ public final class ClientSession implements ServerListener {
         this.channel = channel;
         this.context = context;
         this.metrics = context.metrics().client();
+        this.statements =
+                new NamedStatements(replies, () -> pool.settings().maxPreparedStatements(), this::writeLocalReply);
     }
 
     public String name() {
@@ -439,25 +434,38 @@ public final class ClientSession implements ServerListener {
             }
             case MessageType.Frontend.PARSE -> {
                 inBatch = true;
-                if (sendParse(frame)) {
+                Parse parse = Parse.decode(frame.body());
+                track(SqlClassifier.classify(parse.sql()));
+                if (!parse.name().isEmpty() && !statements.isEnabled()) {
+                    track(List.of(new SessionEffect.Pin(PinReason.NAMED_STATEMENT, parse.name())));
+                }
+                if (statements.sendParse(server, parse, frame)) {
+                    sentInstead();
                     return;
                 }
             }
             case MessageType.Frontend.BIND -> {
                 inBatch = true;
-                if (sendBind(frame)) {
+                if (statements.sendBind(server, frame)) {
+                    sentInstead();
                     return;
                 }
             }
             case MessageType.Frontend.DESCRIBE -> {
                 inBatch = true;
-                if (sendDescribe(frame)) {
+                if (statements.sendDescribe(server, frame)) {
+                    sentInstead();
                     return;
                 }
             }
             case MessageType.Frontend.CLOSE -> {
                 inBatch = true;
-                if (sendClose(frame)) {
+                Close close = Close.decode(frame.body());
+                if (close.kind() == TargetKind.STATEMENT && !statements.isEnabled()) {
+                    track(List.of(new SessionEffect.Unpin(PinReason.NAMED_STATEMENT, close.name())));
+                }
+                if (statements.sendClose(close, frame)) {
+                    sentInstead();
                     return;
                 }
             }
@@ -475,112 +483,10 @@ public final class ClientSession implements ServerListener {
         wroteToServer = true;
     }
 
-    private boolean tracksStatements() {
-        return pool.settings().maxPreparedStatements() > 0;
-    }
-
-    /**
-     * A named Parse is recorded for the client and sent under pgmux's name, or answered by pgmux
-     * when the server already has the same statement. Returns true when the frame was taken care of.
-     */
-    private boolean sendParse(Frame frame) {
-        Parse parse = Parse.decode(frame.body());
-        List<SessionEffect> effects = SqlClassifier.classify(parse.sql());
-        if (parse.name().isEmpty() || !tracksStatements()) {
-            if (!parse.name().isEmpty()) {
-                effects = new ArrayList<>(effects);
-                effects.add(new SessionEffect.Pin(PinReason.NAMED_STATEMENT, parse.name()));
-            }
-            track(effects);
-            return false;
-        }
-        track(effects);
-        frame.release();
-        metrics.requestSent();
-        StatementKey key = new StatementKey(parse.sql(), parse.parameterTypes());
-        statements.put(parse.name(), key);
-        if (server.statements().lookup(key) != null) {
-            replies.answerLocally(MessageType.Frontend.PARSE, ParseComplete.INSTANCE, this::writeLocalReply);
-        } else {
-            prepare(key, false);
-        }
-        return true;
-    }
-
-    /** Bind to a named statement: to pgmux's name for it, prepared first when this server lacks it. */
-    private boolean sendBind(Frame frame) {
-        String statement = Bind.peekStatement(frame.body());
-        StatementKey key = statement.isEmpty() || !tracksStatements() ? null : statements.get(statement);
-        if (key == null) {
-            return false;
-        }
-        Bind bind = Bind.decode(frame.body());
-        frame.release();
-        String serverName = serverName(key);
-        server.write(new Bind(bind.portal(), serverName, bind.rest()));
-        replies.clientRequest(MessageType.Frontend.BIND, key);
+    /** A request was handled by {@link NamedStatements}, which wrote what replaces it. */
+    private void sentInstead() {
         metrics.requestSent();
         wroteToServer = true;
-        return true;
-    }
-
-    private boolean sendDescribe(Frame frame) {
-        if (!tracksStatements()) {
-            return false;
-        }
-        Describe describe = Describe.decode(frame.body());
-        StatementKey key = describe.kind() == TargetKind.STATEMENT ? statements.get(describe.name()) : null;
-        if (key == null) {
-            return false;
-        }
-        frame.release();
-        server.write(new Describe(TargetKind.STATEMENT, serverName(key)));
-        replies.clientRequest(MessageType.Frontend.DESCRIBE, key);
-        metrics.requestSent();
-        wroteToServer = true;
-        return true;
-    }
-
-    /** Closing a named statement forgets the client's name; the server keeps the statement for others. */
-    private boolean sendClose(Frame frame) {
-        Close close = Close.decode(frame.body());
-        if (close.kind() != TargetKind.STATEMENT || close.name().isEmpty()) {
-            return false;
-        }
-        if (!tracksStatements()) {
-            track(List.of(new SessionEffect.Unpin(PinReason.NAMED_STATEMENT, close.name())));
-            return false;
-        }
-        frame.release();
-        metrics.requestSent();
-        statements.remove(close.name());
-        replies.answerLocally(MessageType.Frontend.CLOSE, CloseComplete.INSTANCE, this::writeLocalReply);
-        return true;
-    }
-
-    /** pgmux's name for a statement on the attached server, preparing it there first if needed. */
-    private String serverName(StatementKey key) {
-        String name = server.statements().lookup(key);
-        return name != null ? name : prepare(key, true);
-    }
-
-    /**
-     * Prepares a statement on the attached server under a new pgmux name, for the client's own Parse
-     * ({@code hidden} false: its reply is relayed) or ahead of a Bind/Describe (its reply is
-     * swallowed); closes the least recently used statement beyond max-prepared-statements.
-     */
-    private String prepare(StatementKey key, boolean hidden) {
-        String name = server.statements().add(key);
-        server.write(new Parse(name, key.sql(), key.parameterTypes()));
-        replies.ownRequest(
-                MessageType.Frontend.PARSE, hidden ? ServerReplies.Purpose.PREPARE : ServerReplies.Purpose.CLIENT, key);
-        String evicted = server.statements().evictBeyond(pool.settings().maxPreparedStatements());
-        if (evicted != null) {
-            server.write(new Close(TargetKind.STATEMENT, evicted));
-            replies.ownRequest(MessageType.Frontend.CLOSE, ServerReplies.Purpose.EVICT, null);
-        }
-        wroteToServer = true;
-        return name;
     }
 
     /** Records what a statement does to session state; logs each new reason the client is pinned. */
@@ -592,8 +498,7 @@ public final class ClientSession implements ServerListener {
             if (effect instanceof SessionEffect.DiscardAll
                     || effect instanceof SessionEffect.UnpinAll all && all.reason() == PinReason.SQL_PREPARE) {
                 // DISCARD ALL and DEALLOCATE ALL drop protocol-level statements too, pgmux's included.
-                server.statements().clear();
-                statements.clear();
+                statements.discardAll(server);
             }
         }
         for (PinReason reason : session.apply(effects)) {
@@ -755,7 +660,7 @@ public final class ClientSession implements ServerListener {
                 continue;
             }
             if (type == MessageType.Backend.ERROR_RESPONSE && owed != null && owed.prepared() != null) {
-                onStatementError(from, frame, owed);
+                wroteToServer |= statements.onError(from, frame, owed);
             }
             switch (type) {
                 case MessageType.Backend.READY_FOR_QUERY -> {
@@ -880,34 +785,9 @@ public final class ClientSession implements ServerListener {
         failedSinceReady = false;
     }
 
-    /**
-     * An error for a request on one of pgmux's statements. A failed Parse never created it; a Bind
-     * or Describe failing with "cached plan must not change result type" (DDL changed a table)
-     * means the statement is stale on this server: it is closed, so the client's retry prepares it
-     * afresh.
-     */
-    private void onStatementError(ServerConnection from, Frame frame, ServerReplies.Owed owed) {
-        if (owed.request() == MessageType.Frontend.PARSE) {
-            from.statements().remove(owed.prepared());
-            return;
-        }
-        if (!ErrorResponse.decode(frame.body()).sqlState().equals(SqlState.FEATURE_NOT_SUPPORTED.code())) {
-            return;
-        }
-        String stale = from.statements().lookup(owed.prepared());
-        if (stale != null) {
-            from.statements().remove(owed.prepared());
-            from.write(new Close(TargetKind.STATEMENT, stale));
-            replies.ownRequest(MessageType.Frontend.CLOSE, ServerReplies.Purpose.EVICT, null);
-            wroteToServer = true;
-        }
-    }
-
-    /** A request PostgreSQL skipped after an error: a Parse pgmux made for it never happened. */
+    /** A request PostgreSQL skipped after an error. */
     private void onSkipped(ServerReplies.Owed owed) {
-        if (owed.prepared() != null && server != null) {
-            server.statements().remove(owed.prepared());
-        }
+        statements.onSkipped(server, owed);
     }
 
     /** Sends a reply pgmux made for a request it answered itself (ParseComplete, CloseComplete). */

@@ -1,0 +1,170 @@
+package io.pgmux.client;
+
+import io.pgmux.protocol.Frame;
+import io.pgmux.protocol.MessageType;
+import io.pgmux.protocol.SqlState;
+import io.pgmux.protocol.message.Bind;
+import io.pgmux.protocol.message.Close;
+import io.pgmux.protocol.message.CloseComplete;
+import io.pgmux.protocol.message.Describe;
+import io.pgmux.protocol.message.ErrorResponse;
+import io.pgmux.protocol.message.Message;
+import io.pgmux.protocol.message.Parse;
+import io.pgmux.protocol.message.ParseComplete;
+import io.pgmux.protocol.message.TargetKind;
+import io.pgmux.server.ServerConnection;
+import io.pgmux.server.StatementKey;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.IntSupplier;
+
+/**
+ * One client's protocol-level named statements in transaction mode. The client's names map to
+ * statements; on whichever server the client lands, a statement is prepared under pgmux's own name
+ * ({@code pgmux_N}, shared by every client with the same SQL) and the client's Bind and Describe are
+ * rewritten to it. Close forgets the client's name and is answered locally; the server keeps the
+ * statement, up to max-prepared-statements, least recently used closed first.
+ *
+ * <p>Each {@code send*} method takes a frame it may handle: when it returns true the frame was
+ * released and what replaces it was written to the server; when false, the caller forwards it as is.
+ */
+final class NamedStatements {
+    private final Map<String, StatementKey> byClientName = new HashMap<>();
+    private final ServerReplies replies;
+    private final IntSupplier maxPerServer;
+    private final Consumer<Message> localReply;
+
+    /**
+     * @param maxPerServer max-prepared-statements of the client's pool; 0 turns tracking off
+     * @param localReply sends a reply pgmux made itself to the client
+     */
+    NamedStatements(ServerReplies replies, IntSupplier maxPerServer, Consumer<Message> localReply) {
+        this.replies = replies;
+        this.maxPerServer = maxPerServer;
+        this.localReply = localReply;
+    }
+
+    /** False when max-prepared-statements is 0: named statements then go through untouched (and pin). */
+    boolean isEnabled() {
+        return maxPerServer.getAsInt() > 0;
+    }
+
+    /** A named Parse is sent under pgmux's name, or answered locally when the server has the statement. */
+    boolean sendParse(ServerConnection server, Parse parse, Frame frame) {
+        if (parse.name().isEmpty() || !isEnabled()) {
+            return false;
+        }
+        frame.release();
+        StatementKey key = new StatementKey(parse.sql(), parse.parameterTypes());
+        byClientName.put(parse.name(), key);
+        if (server.statements().lookup(key) != null) {
+            replies.answerLocally(MessageType.Frontend.PARSE, ParseComplete.INSTANCE, localReply);
+        } else {
+            prepare(server, key, false);
+        }
+        return true;
+    }
+
+    /** Bind to a named statement: to pgmux's name for it, prepared first when this server lacks it. */
+    boolean sendBind(ServerConnection server, Frame frame) {
+        String statement = Bind.peekStatement(frame.body());
+        StatementKey key = statement.isEmpty() || !isEnabled() ? null : byClientName.get(statement);
+        if (key == null) {
+            return false;
+        }
+        Bind bind = Bind.decode(frame.body());
+        frame.release();
+        String serverName = serverName(server, key);
+        server.write(new Bind(bind.portal(), serverName, bind.rest()));
+        replies.clientRequest(MessageType.Frontend.BIND, key);
+        return true;
+    }
+
+    boolean sendDescribe(ServerConnection server, Frame frame) {
+        if (!isEnabled()) {
+            return false;
+        }
+        Describe describe = Describe.decode(frame.body());
+        StatementKey key = describe.kind() == TargetKind.STATEMENT ? byClientName.get(describe.name()) : null;
+        if (key == null) {
+            return false;
+        }
+        frame.release();
+        server.write(new Describe(TargetKind.STATEMENT, serverName(server, key)));
+        replies.clientRequest(MessageType.Frontend.DESCRIBE, key);
+        return true;
+    }
+
+    /** Closing a named statement forgets the client's name; the server keeps the statement for others. */
+    boolean sendClose(Close close, Frame frame) {
+        if (close.kind() != TargetKind.STATEMENT || close.name().isEmpty() || !isEnabled()) {
+            return false;
+        }
+        frame.release();
+        byClientName.remove(close.name());
+        replies.answerLocally(MessageType.Frontend.CLOSE, CloseComplete.INSTANCE, localReply);
+        return true;
+    }
+
+    /** DISCARD ALL or DEALLOCATE ALL ran: every protocol-level statement on the server is gone, pgmux's too. */
+    void discardAll(ServerConnection server) {
+        server.statements().clear();
+        byClientName.clear();
+    }
+
+    /**
+     * An error for a request on one of pgmux's statements. A failed Parse never created it; a Bind
+     * or Describe failing with "cached plan must not change result type" (0A000, DDL changed a
+     * table) means the statement is stale on this server: it is closed, so that the client's retry
+     * prepares it afresh. Returns true when it wrote to the server.
+     */
+    boolean onError(ServerConnection server, Frame error, ServerReplies.Owed owed) {
+        if (owed.request() == MessageType.Frontend.PARSE) {
+            server.statements().remove(owed.prepared());
+            return false;
+        }
+        if (!ErrorResponse.decode(error.body()).sqlState().equals(SqlState.FEATURE_NOT_SUPPORTED.code())) {
+            return false;
+        }
+        String stale = server.statements().lookup(owed.prepared());
+        if (stale == null) {
+            return false;
+        }
+        server.statements().remove(owed.prepared());
+        server.write(new Close(TargetKind.STATEMENT, stale));
+        replies.ownRequest(MessageType.Frontend.CLOSE, ServerReplies.Purpose.EVICT, null);
+        return true;
+    }
+
+    /** A request PostgreSQL skipped after an error: a Parse pgmux made for it never happened. */
+    void onSkipped(ServerConnection server, ServerReplies.Owed owed) {
+        if (owed.prepared() != null && server != null) {
+            server.statements().remove(owed.prepared());
+        }
+    }
+
+    /** pgmux's name for a statement on {@code server}, preparing it there first if needed. */
+    private String serverName(ServerConnection server, StatementKey key) {
+        String name = server.statements().lookup(key);
+        return name != null ? name : prepare(server, key, true);
+    }
+
+    /**
+     * Prepares a statement under a new pgmux name, for the client's own Parse ({@code hidden} false:
+     * its reply is relayed) or ahead of a Bind/Describe (its reply is swallowed); closes the least
+     * recently used statement beyond max-prepared-statements.
+     */
+    private String prepare(ServerConnection server, StatementKey key, boolean hidden) {
+        String name = server.statements().add(key);
+        server.write(new Parse(name, key.sql(), key.parameterTypes()));
+        replies.ownRequest(
+                MessageType.Frontend.PARSE, hidden ? ServerReplies.Purpose.PREPARE : ServerReplies.Purpose.CLIENT, key);
+        String evicted = server.statements().evictBeyond(maxPerServer.getAsInt());
+        if (evicted != null) {
+            server.write(new Close(TargetKind.STATEMENT, evicted));
+            replies.ownRequest(MessageType.Frontend.CLOSE, ServerReplies.Purpose.EVICT, null);
+        }
+        return name;
+    }
+}
