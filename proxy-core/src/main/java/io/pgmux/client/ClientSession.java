@@ -933,7 +933,7 @@ public final class ClientSession implements ServerListener {
             leftPool.release(left, null);
             return;
         }
-        left.reset(resetQuery, ok -> leftPool.release(left, ok ? null : CloseReason.DIRTY));
+        left.runWhileIdle(resetQuery, true, ok -> leftPool.release(left, ok ? null : CloseReason.DIRTY));
     }
 
     private void fatal(SqlState sqlState, String message) {

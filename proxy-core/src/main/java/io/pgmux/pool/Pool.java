@@ -114,8 +114,10 @@ public final class Pool {
             closeReason = CloseReason.SERVER_ERROR;
         }
         List<Decision<ServerConnection, Waiter>> decisions;
+        long now = nanoClock.getAsLong();
+        server.idleSince(now);
         synchronized (state) {
-            decisions = state.release(server, closeReason, nanoClock.getAsLong());
+            decisions = state.release(server, closeReason, now);
         }
         apply(decisions, server.eventLoop());
     }
@@ -206,16 +208,39 @@ public final class Pool {
         if (!server.isUsable()) {
             // Died while idle and its close is still on the way: never hand it out.
             release(server, CloseReason.SERVER_ERROR);
-            List<Decision<ServerConnection, Waiter>> decisions;
-            synchronized (state) {
-                decisions = state.acquire(waiter, nanoClock.getAsLong(), s -> s.eventLoop() == waiter.loop());
-            }
-            apply(decisions, waiter.loop());
+            reacquire(waiter);
             return;
         }
+        PoolSettings settings = settings();
+        long idleNanos = nanoClock.getAsLong() - server.idleSinceNanos();
+        if (!settings.serverCheckQuery().isBlank()
+                && idleNanos >= settings.serverCheckDelay().toNanos()) {
+            // Idle long enough that it may have died quietly (a firewall, a restart): check it first.
+            server.runWhileIdle(settings.serverCheckQuery(), false, ok -> {
+                if (ok) {
+                    handChecked(server, waiter);
+                } else {
+                    release(server, CloseReason.CHECK_FAILED);
+                    reacquire(waiter);
+                }
+            });
+            return;
+        }
+        handChecked(server, waiter);
+    }
+
+    private void handChecked(ServerConnection server, Waiter waiter) {
         if (!waiter.promise().trySuccess(server)) {
             release(server, null);
         }
+    }
+
+    private void reacquire(Waiter waiter) {
+        List<Decision<ServerConnection, Waiter>> decisions;
+        synchronized (state) {
+            decisions = state.acquire(waiter, nanoClock.getAsLong(), s -> s.eventLoop() == waiter.loop());
+        }
+        apply(decisions, waiter.loop());
     }
 
     private void connect(EventLoop loop) {

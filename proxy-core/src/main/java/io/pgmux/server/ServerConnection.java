@@ -69,6 +69,8 @@ public final class ServerConnection {
     private List<Frame> batch = new ArrayList<>();
     private Consumer<Boolean> resetDone;
     private boolean resetFailed;
+    private boolean resetDiscards;
+    private volatile long idleSinceNanos;
 
     ServerConnection(
             String poolName,
@@ -105,6 +107,16 @@ public final class ServerConnection {
 
     public long createdNanos() {
         return createdNanos;
+    }
+
+    /** When the server last went back to its pool (its creation, before that). */
+    public long idleSinceNanos() {
+        return idleSinceNanos == 0 ? createdNanos : idleSinceNanos;
+    }
+
+    /** Marks the server idle from {@code nowNanos}; called by the pool on release. */
+    public void idleSince(long nowNanos) {
+        this.idleSinceNanos = nowNanos;
     }
 
     /** What the server reported at login (and since, while idle). */
@@ -186,10 +198,12 @@ public final class ServerConnection {
     }
 
     /**
-     * Runs {@code sql} on this server while no client is attached, then calls {@code done} on this
-     * server's loop with true when the server ended up idle and error-free. Safe from any thread.
+     * Runs {@code sql} on this server while no client is attached (a reset query such as DISCARD
+     * ALL, or the check query), then calls {@code done} on this server's loop with true when the
+     * server ended up idle and error-free. With {@code discardsState} the statements and settings
+     * pgmux applied are forgotten. Safe from any thread.
      */
-    public void reset(String sql, Consumer<Boolean> done) {
+    public void runWhileIdle(String sql, boolean discardsState, Consumer<Boolean> done) {
         eventLoop().execute(() -> {
             if (phase != Phase.READY || closing) {
                 done.accept(false);
@@ -198,7 +212,10 @@ public final class ServerConnection {
             phase = Phase.RESETTING;
             resetDone = done;
             resetFailed = false;
-            statements.clear();
+            resetDiscards = discardsState;
+            if (discardsState) {
+                statements.clear();
+            }
             channel.writeAndFlush(new Query(sql).toByteBuf(channel.alloc()), channel.voidPromise());
         });
     }
@@ -223,8 +240,10 @@ public final class ServerConnection {
                 case MessageType.Backend.READY_FOR_QUERY -> {
                     boolean idle = frame.content().getByte(frame.content().readerIndex() + Frame.HEADER_LENGTH) == 'I';
                     phase = Phase.READY;
-                    // Settings pgmux applied itself (not reported by the server) are back at their defaults.
-                    settings.keySet().retainAll(parameters.keySet());
+                    if (resetDiscards) {
+                        // Settings pgmux applied itself (not reported by the server) are back at their defaults.
+                        settings.keySet().retainAll(parameters.keySet());
+                    }
                     Consumer<Boolean> done = resetDone;
                     resetDone = null;
                     done.accept(idle && !resetFailed);

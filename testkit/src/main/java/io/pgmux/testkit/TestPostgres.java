@@ -227,7 +227,7 @@ public final class TestPostgres implements AutoCloseable {
                         throw e;
                     }
                     if (owner != null) {
-                        st.execute("ALTER DATABASE " + ident(name) + ownerClause);
+                        st.execute("ALTER DATABASE " + ident(name) + " OWNER TO " + ident(owner));
                     }
                 }
                 return;
