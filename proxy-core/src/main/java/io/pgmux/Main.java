@@ -150,8 +150,8 @@ public final class Main {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        log.info("stopping");
-        server.close();
+        log.info("stopping: running transactions may finish within shutdown-timeout ({})", config.shutdownTimeout());
+        server.drain(config.shutdownTimeout());
         afterStop.run();
         return EXIT_OK;
     }

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.ChannelGroupFuture;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -113,6 +114,24 @@ public final class PgmuxServer implements AutoCloseable {
     }
 
     /** Stops accepting, tells every client pgmux is going away (57P01), closes servers, stops the loops. */
+    /**
+     * Stops gracefully: the listener closes at once, each client is closed with 57P01 as soon as it
+     * is between transactions, and after {@code timeout} the rest are cut off and everything stops.
+     * Blocks the calling thread (never an event loop) until then.
+     */
+    public void drain(Duration timeout) {
+        if (listener != null) {
+            listener.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        ChannelGroupFuture allGone = clients.newCloseFuture();
+        log.info("draining {} client(s), at most {}", clients.size(), timeout);
+        clients.forEach(ClientInitializer::drain);
+        if (!allGone.awaitUninterruptibly(Math.max(1, timeout.toMillis()))) {
+            log.warn("shutdown-timeout reached: cutting off {} client(s) still in a transaction", clients.size());
+        }
+        close();
+    }
+
     @Override
     public void close() {
         if (http != null) {

@@ -33,4 +33,14 @@ public final class ClientInitializer extends ChannelInitializer<Channel> {
             ch.close();
         }
     }
+
+    /** pgmux is stopping gracefully: the client goes (57P01) once it is between transactions; safe from any thread. */
+    public static void drain(Channel ch) {
+        ClientHandler handler = ch.pipeline().get(ClientHandler.class);
+        if (handler != null) {
+            ch.eventLoop().execute(handler.session()::drain);
+        } else {
+            ch.close();
+        }
+    }
 }

@@ -129,6 +129,8 @@ public final class ClientSession implements ServerListener {
     private boolean wroteToClient;
     /** An ErrorResponse passed since the last ReadyForQuery. */
     private boolean failedSinceReady;
+    /** pgmux is stopping: close this client as soon as its transaction ends. */
+    private boolean draining;
 
     ClientSession(Channel channel, ClientContext context) {
         this.channel = channel;
@@ -712,6 +714,11 @@ public final class ClientSession implements ServerListener {
             replies.ownRequest(MessageType.Frontend.QUERY, ServerReplies.Purpose.RECHECK, null);
             return;
         }
+        if (draining) {
+            // pgmux is stopping and this client's transaction is done: it goes now.
+            shutdown();
+            return;
+        }
         if (releasesBetweenTransactions()) {
             releaseServer(null);
         } else if (!channel.isWritable()) {
@@ -868,6 +875,17 @@ public final class ClientSession implements ServerListener {
     }
 
     // ---- ending -------------------------------------------------------------------------------
+
+    /**
+     * pgmux is stopping gracefully: a client between transactions is closed with 57P01 now, one in
+     * a transaction (or waiting for a server) as soon as its transaction ends.
+     */
+    void drain() {
+        draining = true;
+        if (phase != Phase.ACTIVE && phase != Phase.WAITING) {
+            shutdown();
+        }
+    }
 
     /** pgmux is stopping: the client is told why (57P01) and closed. */
     void shutdown() {
