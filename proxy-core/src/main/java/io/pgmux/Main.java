@@ -142,6 +142,8 @@ public final class Main {
         CountDownLatch stop = new CountDownLatch(1);
         Signal.handle(new Signal("TERM"), s -> stop.countDown());
         Signal.handle(new Signal("INT"), s -> stop.countDown());
+        // The console's SHUTDOWN stops the server by itself; the process then ends too.
+        server.stopped().thenRun(stop::countDown);
         Signal.handle(
                 new Signal("HUP"),
                 s -> log.warn("SIGHUP received: live reload is not implemented yet; the configuration is unchanged"));

@@ -10,6 +10,7 @@ import io.netty.channel.group.ChannelGroupFuture;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.pgmux.admin.AdminConsole;
 import io.pgmux.auth.ClientAuthenticator;
 import io.pgmux.auth.UserDirectory;
 import io.pgmux.client.CancelRouter;
@@ -25,7 +26,9 @@ import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,6 +50,8 @@ public final class PgmuxServer implements AutoCloseable {
     private Housekeeper housekeeper;
     private Channel listener;
     private HttpEndpoints http;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final CompletableFuture<Void> stopped = new CompletableFuture<>();
 
     public PgmuxServer(PgmuxConfig config) {
         this.config = config;
@@ -60,6 +65,7 @@ public final class PgmuxServer implements AutoCloseable {
         ClientAuthenticator authenticator = new ClientAuthenticator(
                 config.auth().type(), new UserDirectory(config.auth().users(), random));
         this.context = new ClientContext(registry, authenticator, new CancelRouter(random), connector, metrics);
+        AdminConsole.onShutdown(registry, () -> drain(config.shutdownTimeout()));
     }
 
     /**
@@ -132,8 +138,18 @@ public final class PgmuxServer implements AutoCloseable {
         close();
     }
 
+    /** Completes once pgmux has stopped, also when the admin console's SHUTDOWN stopped it. */
+    public CompletableFuture<Void> stopped() {
+        return stopped;
+    }
+
+    /** Stops everything; a second call does nothing. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        AdminConsole.forget(registry);
         if (http != null) {
             http.close();
         }
@@ -150,5 +166,6 @@ public final class PgmuxServer implements AutoCloseable {
         acceptors.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
         metrics.close();
         log.info("pgmux stopped");
+        stopped.complete(null);
     }
 }

@@ -138,6 +138,35 @@ class HostileInputIT {
         }
     }
 
+    @Test
+    void aBarrageOfGarbageConnectionsLeavesMemoryFlat() throws IOException {
+        Random random = new Random(7);
+        long before = directMemoryAfterGc();
+        for (int i = 0; i < 400; i++) {
+            try (WireClient attacker = WireClient.connect(pgmux.port())) {
+                byte[] garbage = new byte[1 + random.nextInt(4096)];
+                random.nextBytes(garbage);
+                if (i % 2 == 0) {
+                    // a plausible startup length announcing more than is ever sent
+                    garbage[0] = 0;
+                    garbage[1] = 0;
+                    garbage[2] = 0x20;
+                }
+                attacker.send(garbage);
+                attacker.shutdownOutput();
+                attacker.readUntilClosed(CLOSE_DEADLINE);
+            }
+        }
+        long after = directMemoryAfterGc();
+        assertTrue(after - before < (8L << 20), "pgmux's buffers grew by " + ((after - before) >> 10) + " KiB");
+    }
+
+    private static long directMemoryAfterGc() {
+        System.gc();
+        Await.pause(200);
+        return io.netty.buffer.PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory();
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {-1, 0, 3, 7, 10_001, 1_000_000, Integer.MAX_VALUE})
     void startupPacketWithAnImpossibleLengthIsRefusedWith08P01(int length) throws IOException {

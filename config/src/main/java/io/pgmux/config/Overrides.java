@@ -27,8 +27,14 @@ import java.util.TreeSet;
 final class Overrides {
     private static final String PREFIX = "PGMUX_";
     /** Variables of the launcher and the tests, which share the prefix but are not settings. */
-    private static final Set<String> NOT_SETTINGS =
-            Set.of("PGMUX_HOME", "PGMUX_OPTS", "PGMUX_JAVA_OPTS", "PGMUX_CONFIG");
+    private static final Set<String> NOT_SETTINGS = Set.of(
+            "PGMUX_HOME",
+            "PGMUX_OPTS",
+            "PGMUX_JAVA_OPTS",
+            "PGMUX_CONFIG",
+            "PGMUX_JAR",
+            "PGMUX_LOG_LEVEL",
+            "PGMUX_REBUILD");
 
     private static final String NOT_SETTINGS_PREFIX = "PGMUX_TEST_";
 

@@ -9,6 +9,7 @@ import io.netty.handler.codec.DecoderException;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.pgmux.admin.AdminConsole;
 import io.pgmux.auth.ClientAuthenticator;
 import io.pgmux.config.DurationFormat;
 import io.pgmux.config.PoolMode;
@@ -131,6 +132,8 @@ public final class ClientSession implements ServerListener {
     private boolean failedSinceReady;
     /** pgmux is stopping: close this client as soon as its transaction ends. */
     private boolean draining;
+    /** Set for a client of the admin console, which gets no pool: its requests go here. */
+    private AdminConsole admin;
 
     ClientSession(Channel channel, ClientContext context) {
         this.channel = channel;
@@ -332,6 +335,10 @@ public final class ClientSession implements ServerListener {
 
     private void onAuthenticated() {
         String database = startup.database();
+        if (context.registry().config().admin().isAdminDatabase(database)) {
+            startAdmin();
+            return;
+        }
         Optional<Pool> found = context.registry().pool(database, startup.user());
         if (found.isEmpty()) {
             fatal(SqlState.INVALID_CATALOG_NAME, "database \"" + database + "\" does not exist");
@@ -346,6 +353,23 @@ public final class ClientSession implements ServerListener {
             // The first client of a pool waits for a server login to learn what to report.
             acquire();
         }
+    }
+
+    /** An admin user gets the admin console instead of a pool; anyone else is refused (42501). */
+    private void startAdmin() {
+        if (!context.registry().config().admin().users().contains(startup.user())) {
+            log.info("client {} refused the admin console: user={}", name(), startup.user());
+            fatal(SqlState.INSUFFICIENT_PRIVILEGE, "not allowed to connect to the admin console");
+            return;
+        }
+        admin = new AdminConsole(channel, name(), context.registry(), context.metrics());
+        cancelKey = context.cancelRouter().register(this, startup.minorVersion() >= 2 ? 32 : 4);
+        if (loginTimer != null) {
+            loginTimer.cancel(false);
+        }
+        phase = Phase.IDLE;
+        admin.start(startup.parameters(), cancelKey);
+        log.info("client {} opened the admin console: user={}", name(), startup.user());
     }
 
     private void finishLogin() {
@@ -392,6 +416,10 @@ public final class ClientSession implements ServerListener {
         if (type == MessageType.Frontend.TERMINATE) {
             frame.release();
             terminate();
+            return;
+        }
+        if (admin != null) {
+            admin.onFrame(frame);
             return;
         }
         if (phase == Phase.ACTIVE) {

@@ -1,0 +1,350 @@
+package io.pgmux.admin;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.pgmux.metrics.PgmuxMetrics;
+import io.pgmux.pool.PoolRegistry;
+import io.pgmux.protocol.Frame;
+import io.pgmux.protocol.MessageType;
+import io.pgmux.protocol.PgmuxException;
+import io.pgmux.protocol.Severity;
+import io.pgmux.protocol.SqlState;
+import io.pgmux.protocol.message.BackendKeyData;
+import io.pgmux.protocol.message.Bind;
+import io.pgmux.protocol.message.BindComplete;
+import io.pgmux.protocol.message.Close;
+import io.pgmux.protocol.message.CloseComplete;
+import io.pgmux.protocol.message.CommandComplete;
+import io.pgmux.protocol.message.Describe;
+import io.pgmux.protocol.message.ErrorResponse;
+import io.pgmux.protocol.message.Message;
+import io.pgmux.protocol.message.NoData;
+import io.pgmux.protocol.message.ParameterStatus;
+import io.pgmux.protocol.message.Parse;
+import io.pgmux.protocol.message.ParseComplete;
+import io.pgmux.protocol.message.Query;
+import io.pgmux.protocol.message.ReadyForQuery;
+import io.pgmux.protocol.message.RowDescription;
+import io.pgmux.protocol.message.RowDescription.Column;
+import io.pgmux.protocol.message.TargetKind;
+import io.pgmux.protocol.message.Wire;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One admin client's console: answers the simple Query and the extended protocol (Parse/Bind/Describe/Execute/Sync)
+ * with RowDescription/DataRow/CommandComplete built from snapshots (PgBouncer's column names). Touched only on the
+ * client's event loop; it writes to the client channel itself.
+ */
+public final class AdminConsole {
+    private static final Logger log = LoggerFactory.getLogger(AdminConsole.class);
+    /** What {@code SHUTDOWN} runs, per running pgmux (keyed by its pool registry); set by PgmuxServer. */
+    private static final Map<PoolRegistry, Runnable> SHUTDOWN_HOOKS = new ConcurrentHashMap<>();
+
+    private final Channel channel;
+    private final String name;
+    private final AdminViews views;
+    private final Runnable shutdown;
+    /** Prepared statements by name ("" is the unnamed one): their SQL. */
+    private final Map<String, String> statements = new HashMap<>();
+    /** Portals by name: their SQL and the result formats the client asked for. */
+    private final Map<String, Portal> portals = new HashMap<>();
+    /** An error in an extended-protocol batch: messages are ignored up to Sync, as PostgreSQL does. */
+    private boolean skipUntilSync;
+
+    private record Portal(String sql, short[] resultFormats) {}
+
+    public AdminConsole(Channel channel, String name, PoolRegistry registry, PgmuxMetrics metrics) {
+        this.channel = channel;
+        this.name = name;
+        this.views = new AdminViews(registry, metrics);
+        this.shutdown = SHUTDOWN_HOOKS.get(registry);
+    }
+
+    /** Makes {@code SHUTDOWN} on consoles of {@code registry} run {@code drain} (on a thread of its own). */
+    public static void onShutdown(PoolRegistry registry, Runnable drain) {
+        SHUTDOWN_HOOKS.put(registry, drain);
+    }
+
+    /** Forgets the hook of a pgmux that stopped. */
+    public static void forget(PoolRegistry registry) {
+        SHUTDOWN_HOOKS.remove(registry);
+    }
+
+    /** pgmux's version as the console reports it, e.g. {@code pgmux 0.1.0}. */
+    public static String version() {
+        return AdminViews.VERSION;
+    }
+
+    /** Ends the login: the parameters a client expects, the cancel key, ReadyForQuery. */
+    public void start(Map<String, String> startupParameters, BackendKeyData cancelKey) {
+        write(new ParameterStatus("server_version", AdminViews.VERSION.substring("pgmux ".length())));
+        write(new ParameterStatus("server_encoding", "UTF8"));
+        write(new ParameterStatus("client_encoding", "UTF8"));
+        write(new ParameterStatus("DateStyle", "ISO"));
+        write(new ParameterStatus("integer_datetimes", "on"));
+        write(new ParameterStatus("standard_conforming_strings", "on"));
+        write(new ParameterStatus("TimeZone", "UTC"));
+        write(new ParameterStatus("application_name", startupParameters.getOrDefault("application_name", "")));
+        write(cancelKey);
+        write(ReadyForQuery.IDLE);
+        channel.flush();
+    }
+
+    /** A message from the client (never Terminate); the frame is released here. */
+    public void onFrame(Frame frame) {
+        byte type = frame.type();
+        try {
+            if (skipUntilSync && type != MessageType.Frontend.SYNC) {
+                return;
+            }
+            switch (type) {
+                case MessageType.Frontend.QUERY ->
+                    onQuery(Query.decode(frame.body()).sql());
+                case MessageType.Frontend.PARSE -> {
+                    Parse parse = Parse.decode(frame.body());
+                    statements.put(parse.name(), parse.sql());
+                    write(ParseComplete.INSTANCE);
+                }
+                case MessageType.Frontend.BIND -> onBind(Bind.decode(frame.body()));
+                case MessageType.Frontend.DESCRIBE -> onDescribe(Describe.decode(frame.body()));
+                case MessageType.Frontend.EXECUTE -> onExecute(Wire.readCString(frame.body()));
+                case MessageType.Frontend.CLOSE -> {
+                    Close close = Close.decode(frame.body());
+                    (close.kind() == TargetKind.STATEMENT ? statements : portals).remove(close.name());
+                    write(CloseComplete.INSTANCE);
+                }
+                case MessageType.Frontend.SYNC -> {
+                    skipUntilSync = false;
+                    portals.remove("");
+                    write(ReadyForQuery.IDLE);
+                }
+                case MessageType.Frontend.FLUSH -> {}
+                default ->
+                    throw new PgmuxException(
+                            SqlState.FEATURE_NOT_SUPPORTED,
+                            "message type %s is not supported by the admin console",
+                            MessageType.describe(type));
+            }
+        } catch (PgmuxException e) {
+            writeError(e);
+            if (type == MessageType.Frontend.QUERY) {
+                write(ReadyForQuery.IDLE);
+            } else if (type != MessageType.Frontend.SYNC) {
+                skipUntilSync = true;
+            }
+        } catch (RuntimeException e) {
+            log.error("admin console {} failed", name, e);
+            writeError(new PgmuxException(SqlState.INTERNAL_ERROR, "internal error in pgmux: %s", e));
+            if (type == MessageType.Frontend.QUERY) {
+                write(ReadyForQuery.IDLE);
+            } else if (type != MessageType.Frontend.SYNC) {
+                skipUntilSync = true;
+            }
+        } finally {
+            frame.release();
+            channel.flush();
+        }
+    }
+
+    private void onQuery(String sql) {
+        AdminTable table = run(sql);
+        if (table == null) {
+            writeEmptyQuery();
+        } else {
+            if (table.hasResult()) {
+                write(new RowDescription(table.columns()));
+            }
+            writeRows(table, new short[0]);
+        }
+        write(ReadyForQuery.IDLE);
+        afterCommand(sql);
+    }
+
+    private void onBind(Bind bind) {
+        String sql = statements.get(bind.statement());
+        if (sql == null) {
+            throw new PgmuxException(
+                    SqlState.PROTOCOL_VIOLATION, "prepared statement \"%s\" does not exist", bind.statement());
+        }
+        portals.put(bind.portal(), new Portal(sql, resultFormats(bind.rest())));
+        write(BindComplete.INSTANCE);
+    }
+
+    private void onDescribe(Describe describe) {
+        String sql;
+        short[] formats;
+        if (describe.kind() == TargetKind.STATEMENT) {
+            sql = statements.get(describe.name());
+            formats = new short[0];
+            if (sql == null) {
+                throw new PgmuxException(
+                        SqlState.PROTOCOL_VIOLATION, "prepared statement \"%s\" does not exist", describe.name());
+            }
+            write(out -> {
+                int at = Wire.begin(out, MessageType.Backend.PARAMETER_DESCRIPTION);
+                out.writeShort(0);
+                Wire.end(out, at);
+            });
+        } else {
+            Portal portal = portals.get(describe.name());
+            if (portal == null) {
+                throw new PgmuxException(SqlState.PROTOCOL_VIOLATION, "portal \"%s\" does not exist", describe.name());
+            }
+            sql = portal.sql();
+            formats = portal.resultFormats();
+        }
+        List<Column> columns = describeOnly(sql);
+        if (columns.isEmpty()) {
+            write(NoData.INSTANCE);
+        } else {
+            write(new RowDescription(withFormats(columns, formats)));
+        }
+    }
+
+    private void onExecute(String portalName) {
+        Portal portal = portals.get(portalName);
+        if (portal == null) {
+            throw new PgmuxException(SqlState.PROTOCOL_VIOLATION, "portal \"%s\" does not exist", portalName);
+        }
+        AdminTable table = run(portal.sql());
+        if (table == null) {
+            writeEmptyQuery();
+            return;
+        }
+        writeRows(table, portal.resultFormats());
+        afterCommand(portal.sql());
+    }
+
+    /** The columns a statement would return, without running it (SHUTDOWN is not run to be described). */
+    private List<Column> describeOnly(String sql) {
+        Optional<AdminCommand> command = AdminCommand.parse(sql);
+        if (command.isPresent() && command.get() instanceof AdminCommand.Show show) {
+            return views.show(show.what()).map(AdminTable::columns).orElseThrow(() -> unsupported(sql));
+        }
+        if (command.isEmpty()) {
+            throw unsupported(sql);
+        }
+        return List.of();
+    }
+
+    /** Runs a command; null for an empty query. */
+    private AdminTable run(String sql) {
+        AdminCommand command = AdminCommand.parse(sql).orElseThrow(() -> unsupported(sql));
+        if (command instanceof AdminCommand.Show show) {
+            return views.show(show.what()).orElseThrow(() -> unsupported(sql));
+        }
+        if (command instanceof AdminCommand.Set) {
+            return AdminTable.command("SET");
+        }
+        if (command instanceof AdminCommand.Shutdown) {
+            if (shutdown == null) {
+                throw new PgmuxException(SqlState.FEATURE_NOT_SUPPORTED, "SHUTDOWN is not available here");
+            }
+            return AdminTable.command("SHUTDOWN");
+        }
+        return null;
+    }
+
+    /** After a command's answer is written: SHUTDOWN starts draining pgmux on a thread of its own. */
+    private void afterCommand(String sql) {
+        if (AdminCommand.parse(sql).orElse(null) instanceof AdminCommand.Shutdown) {
+            log.info("admin console {}: SHUTDOWN", name);
+            channel.flush();
+            Thread drain = new Thread(shutdown, "pgmux-admin-shutdown");
+            drain.setDaemon(false);
+            drain.start();
+        }
+    }
+
+    private static PgmuxException unsupported(String sql) {
+        return new PgmuxException(SqlState.SYNTAX_ERROR, "unsupported admin command: %s", sql.strip());
+    }
+
+    // ---- writing ----------------------------------------------------------------------------------
+
+    private void writeRows(AdminTable table, short[] formats) {
+        int columns = table.columns().size();
+        for (List<Object> row : table.rows()) {
+            write(out -> {
+                int at = Wire.begin(out, MessageType.Backend.DATA_ROW);
+                out.writeShort(columns);
+                for (int i = 0; i < columns; i++) {
+                    Object value = row.get(i);
+                    if (value == null) {
+                        out.writeInt(-1);
+                    } else if (value instanceof Long number && format(formats, i) == 1) {
+                        out.writeInt(8).writeLong(number);
+                    } else {
+                        byte[] bytes = value.toString().getBytes(StandardCharsets.UTF_8);
+                        out.writeInt(bytes.length).writeBytes(bytes);
+                    }
+                }
+                Wire.end(out, at);
+            });
+        }
+        String tag = table.tag();
+        write(new CommandComplete(
+                table.hasResult() && !tag.equals("SHOW")
+                        ? tag + " " + table.rows().size()
+                        : tag));
+    }
+
+    /** Binary (1) is honoured for int8 columns only; text columns are always sent as text. */
+    private static List<Column> withFormats(List<Column> columns, short[] formats) {
+        List<Column> out = new ArrayList<>(columns.size());
+        for (int i = 0; i < columns.size(); i++) {
+            Column c = columns.get(i);
+            short format = c.typeOid() == RowDescription.INT8_OID ? format(formats, i) : 0;
+            out.add(new Column(
+                    c.name(), c.tableOid(), c.attributeNumber(), c.typeOid(), c.typeSize(), c.typeModifier(), format));
+        }
+        return out;
+    }
+
+    private static short format(short[] formats, int column) {
+        if (formats.length == 0) {
+            return 0;
+        }
+        return formats.length == 1 ? formats[0] : column < formats.length ? formats[column] : 0;
+    }
+
+    /** The result format codes at the end of a Bind's {@code rest} (parameter formats and values come first). */
+    private static short[] resultFormats(byte[] rest) {
+        ByteBuf in = io.netty.buffer.Unpooled.wrappedBuffer(rest);
+        int parameterFormats = in.readUnsignedShort();
+        in.skipBytes(parameterFormats * 2);
+        int parameters = in.readUnsignedShort();
+        for (int i = 0; i < parameters; i++) {
+            int length = in.readInt();
+            if (length > 0) {
+                in.skipBytes(length);
+            }
+        }
+        int count = in.readUnsignedShort();
+        short[] formats = new short[count];
+        for (int i = 0; i < count; i++) {
+            formats[i] = in.readShort();
+        }
+        return formats;
+    }
+
+    private void writeEmptyQuery() {
+        write(out -> Wire.writeEmpty(out, MessageType.Backend.EMPTY_QUERY_RESPONSE));
+    }
+
+    private void writeError(PgmuxException e) {
+        write(ErrorResponse.of(Severity.ERROR, e.sqlState(), e.getMessage()));
+    }
+
+    private void write(Message message) {
+        channel.write(message.toByteBuf(channel.alloc()), channel.voidPromise());
+    }
+}

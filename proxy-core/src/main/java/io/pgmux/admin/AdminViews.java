@@ -1,0 +1,409 @@
+package io.pgmux.admin;
+
+import static io.pgmux.admin.AdminTable.n;
+import static io.pgmux.admin.AdminTable.t;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.pgmux.config.ConfigException;
+import io.pgmux.config.ConfigLoader;
+import io.pgmux.config.DatabaseConfig;
+import io.pgmux.config.DurationFormat;
+import io.pgmux.config.PgmuxConfig;
+import io.pgmux.config.PoolSettings;
+import io.pgmux.config.UserConfig;
+import io.pgmux.metrics.ClientState;
+import io.pgmux.metrics.PgmuxMeters;
+import io.pgmux.metrics.PgmuxMetrics;
+import io.pgmux.pool.Pool;
+import io.pgmux.pool.PoolRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.reflect.RecordComponent;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * The console's SHOW results, with PgBouncer's column names and order (pgmux's own columns last). Everything is read
+ * from snapshots that never block: {@link Pool#counts()}, the pools' client counts, the configuration and the meters.
+ */
+final class AdminViews {
+    static final String VERSION = "pgmux " + readVersion();
+    private static final String MASK = "******";
+
+    private final PoolRegistry registry;
+    private final PgmuxMetrics metrics;
+
+    AdminViews(PoolRegistry registry, PgmuxMetrics metrics) {
+        this.registry = registry;
+        this.metrics = metrics;
+    }
+
+    /** The table for {@code SHOW what}, or empty when pgmux does not know {@code what}. */
+    Optional<AdminTable> show(String what) {
+        return Optional.ofNullable(
+                switch (what) {
+                    case "VERSION" -> version();
+                    case "POOLS" -> pools();
+                    case "DATABASES" -> databases();
+                    case "USERS" -> users();
+                    case "LISTS" -> lists();
+                    case "CONFIG" -> config();
+                    case "STATS" -> stats();
+                    default -> null;
+                });
+    }
+
+    AdminTable version() {
+        return new AdminTable.Builder(t("version")).row(VERSION).build();
+    }
+
+    AdminTable pools() {
+        AdminTable.Builder b = new AdminTable.Builder(
+                t("database"),
+                t("user"),
+                n("cl_active"),
+                n("cl_waiting"),
+                n("cl_active_cancel_req"),
+                n("cl_waiting_cancel_req"),
+                n("sv_active"),
+                n("sv_active_cancel"),
+                n("sv_being_canceled"),
+                n("sv_idle"),
+                n("sv_used"),
+                n("sv_tested"),
+                n("sv_login"),
+                n("maxwait"),
+                n("maxwait_us"),
+                t("pool_mode"),
+                t("load_balance_hosts"));
+        for (Pool pool : sortedPools()) {
+            Pool.Counts c = pool.counts();
+            b.row(
+                    pool.key().database(),
+                    pool.key().user(),
+                    clients(pool),
+                    pool.metrics().clients(ClientState.WAITING),
+                    0,
+                    0,
+                    c.leased(),
+                    0,
+                    0,
+                    c.idle(),
+                    0,
+                    0,
+                    c.connecting(),
+                    0,
+                    0,
+                    mode(pool.settings()),
+                    null);
+        }
+        return b.build();
+    }
+
+    AdminTable databases() {
+        PgmuxConfig config = registry.config();
+        AdminTable.Builder b = new AdminTable.Builder(
+                t("name"),
+                t("host"),
+                n("port"),
+                t("database"),
+                t("force_user"),
+                n("pool_size"),
+                n("min_pool_size"),
+                n("reserve_pool_size"),
+                n("server_lifetime"),
+                t("pool_mode"),
+                t("load_balance_hosts"),
+                n("max_connections"),
+                n("current_connections"),
+                n("max_client_connections"),
+                n("current_client_connections"),
+                n("paused"),
+                n("disabled"));
+        // Configured entries, then the names the "*" entry stands in for that have pools now.
+        Map<String, DatabaseConfig> entries = new TreeMap<>(config.databases());
+        for (Pool pool : registry.pools()) {
+            entries.putIfAbsent(pool.key().database(), pool.database());
+        }
+        for (DatabaseConfig db : entries.values()) {
+            PoolSettings p = db.pool();
+            long servers = 0;
+            long clients = 0;
+            for (Pool pool : registry.pools()) {
+                if (pool.key().database().equals(db.name())) {
+                    Pool.Counts c = pool.counts();
+                    servers += c.open() + c.connecting();
+                    clients += clients(pool) + pool.metrics().clients(ClientState.WAITING);
+                }
+            }
+            b.row(
+                    db.name(),
+                    db.host(),
+                    db.port(),
+                    db.dbname(),
+                    db.user().orElse(null),
+                    p.size(),
+                    p.minSize(),
+                    p.reserveSize(),
+                    p.serverLifetime().toSeconds(),
+                    mode(p),
+                    null,
+                    p.maxDbConnections(),
+                    servers,
+                    0,
+                    clients,
+                    0,
+                    0);
+        }
+        String admin = config.admin().database();
+        b.row(admin, null, config.listen().port(), admin, null, 0, 0, 0, 0, "statement", null, 0, 0, 0, 0, 0, 0);
+        return b.build();
+    }
+
+    AdminTable users() {
+        PgmuxConfig config = registry.config();
+        AdminTable.Builder b = new AdminTable.Builder(
+                t("name"),
+                n("pool_size"),
+                n("reserve_pool_size"),
+                t("pool_mode"),
+                n("max_user_connections"),
+                n("current_connections"),
+                n("max_user_client_connections"),
+                n("current_client_connections"));
+        for (UserConfig user : new TreeMap<>(config.auth().users()).values()) {
+            PoolSettings p = user.pool().map(o -> o.over(config.pool())).orElse(config.pool());
+            long servers = 0;
+            long clients = 0;
+            for (Pool pool : registry.pools()) {
+                if (pool.key().user().equals(user.name())) {
+                    Pool.Counts c = pool.counts();
+                    servers += c.open() + c.connecting();
+                    clients += clients(pool) + pool.metrics().clients(ClientState.WAITING);
+                }
+            }
+            b.row(user.name(), p.size(), p.reserveSize(), mode(p), p.maxUserConnections(), servers, 0, clients);
+        }
+        return b.build();
+    }
+
+    AdminTable lists() {
+        PgmuxConfig config = registry.config();
+        long usedClients = 0;
+        long usedServers = 0;
+        long freeServers = 0;
+        long loginServers = 0;
+        for (Pool pool : registry.pools()) {
+            Pool.Counts c = pool.counts();
+            usedClients += clients(pool) + pool.metrics().clients(ClientState.WAITING);
+            usedServers += c.leased();
+            freeServers += c.idle();
+            loginServers += c.connecting();
+        }
+        long loginClients = metrics.beforeLogin().clients(ClientState.LOGIN);
+        Map<String, Long> items = new LinkedHashMap<>();
+        items.put("databases", (long) config.databases().size());
+        items.put("users", (long) config.auth().users().size());
+        items.put("pools", (long) registry.pools().size());
+        items.put("free_clients", 0L);
+        items.put("used_clients", usedClients);
+        items.put("login_clients", loginClients);
+        items.put("free_servers", freeServers);
+        items.put("used_servers", usedServers + loginServers);
+        items.put("dns_names", 0L);
+        items.put("dns_zones", 0L);
+        items.put("dns_queries", 0L);
+        items.put("dns_pending", 0L);
+        AdminTable.Builder b = new AdminTable.Builder(t("list"), n("items"));
+        items.forEach(b::row);
+        return b.build();
+    }
+
+    AdminTable config() {
+        Map<String, String> effective = settings(registry.config());
+        Map<String, String> defaults;
+        try {
+            defaults = settings(ConfigLoader.fromString(""));
+        } catch (ConfigException e) {
+            defaults = Map.of();
+        }
+        AdminTable.Builder b = new AdminTable.Builder(t("key"), t("value"), t("default"), t("changeable"));
+        for (Map.Entry<String, String> e : effective.entrySet()) {
+            String key = e.getKey();
+            boolean changeable = key.startsWith("pool.") || key.startsWith("auth.");
+            b.row(key, e.getValue(), defaults.get(key), changeable ? "yes" : "no");
+        }
+        return b.build();
+    }
+
+    AdminTable stats() {
+        MeterRegistry meters = metrics.registry();
+        double uptimeSeconds = Math.max(1, ManagementFactory.getRuntimeMXBean().getUptime() / 1000.0);
+        AdminTable.Builder b = new AdminTable.Builder(
+                t("database"),
+                n("total_xact_count"),
+                n("total_query_count"),
+                n("total_received"),
+                n("total_sent"),
+                n("total_xact_time"),
+                n("total_query_time"),
+                n("total_wait_time"),
+                n("avg_xact_count"),
+                n("avg_query_count"),
+                n("avg_recv"),
+                n("avg_sent"),
+                n("avg_xact_time"),
+                n("avg_query_time"),
+                n("avg_wait_time"));
+        TreeSet<String> databases = new TreeSet<>();
+        registry.pools().forEach(p -> databases.add(p.key().database()));
+        for (String db : databases) {
+            long xacts = (long) count(meters, PgmuxMeters.TRANSACTIONS, db);
+            long queries = (long) count(meters, PgmuxMeters.QUERIES, db);
+            long received = (long) count(meters, PgmuxMeters.RECEIVED_BYTES, db);
+            long sent = (long) count(meters, PgmuxMeters.SENT_BYTES, db);
+            Totals xactTime = time(meters, PgmuxMeters.TRANSACTION_DURATION, db);
+            Totals queryTime = time(meters, PgmuxMeters.QUERY_DURATION, db);
+            Totals waitTime = time(meters, PgmuxMeters.POOL_WAIT, db);
+            b.row(
+                    db,
+                    xacts,
+                    queries,
+                    received,
+                    sent,
+                    xactTime.micros(),
+                    queryTime.micros(),
+                    waitTime.micros(),
+                    Math.round(xacts / uptimeSeconds),
+                    Math.round(queries / uptimeSeconds),
+                    Math.round(received / uptimeSeconds),
+                    Math.round(sent / uptimeSeconds),
+                    xactTime.average(),
+                    queryTime.average(),
+                    waitTime.average());
+        }
+        return b.build();
+    }
+
+    // ---- helpers --------------------------------------------------------------------------------
+
+    private List<Pool> sortedPools() {
+        List<Pool> pools = new ArrayList<>(registry.pools());
+        pools.sort((a, b) -> a.key().toString().compareTo(b.key().toString()));
+        return pools;
+    }
+
+    /** PgBouncer's cl_active: logged-in clients not waiting for a server (attached or idle). */
+    private static long clients(Pool pool) {
+        return pool.metrics().clients(ClientState.ACTIVE) + pool.metrics().clients(ClientState.IDLE);
+    }
+
+    private static String mode(PoolSettings settings) {
+        return settings.mode().name().toLowerCase(Locale.ROOT);
+    }
+
+    private static double count(MeterRegistry meters, PgmuxMeters meter, String db) {
+        return meters.find(meter.meterName()).tag(PgmuxMeters.TagKey.DATABASE, db).counters().stream()
+                .mapToDouble(Counter::count)
+                .sum();
+    }
+
+    /** Total time in microseconds and the number of events it covers. */
+    private record Totals(long micros, long count) {
+        long average() {
+            return count == 0 ? 0 : micros / count;
+        }
+    }
+
+    private static Totals time(MeterRegistry meters, PgmuxMeters meter, String db) {
+        long micros = 0;
+        long count = 0;
+        for (Timer timer : meters.find(meter.meterName())
+                .tag(PgmuxMeters.TagKey.DATABASE, db)
+                .timers()) {
+            micros += (long) timer.totalTime(TimeUnit.MICROSECONDS);
+            count += timer.count();
+        }
+        return new Totals(micros, count);
+    }
+
+    /**
+     * The scalar settings of {@code config} as {@code section.key = value}, kebab-case like reference.conf; the
+     * {@code databases} and {@code auth.users} maps are left out (SHOW DATABASES and SHOW USERS show them), and
+     * anything named password is masked.
+     */
+    static Map<String, String> settings(PgmuxConfig config) {
+        Map<String, String> out = new LinkedHashMap<>();
+        flatten("", config, out);
+        return out;
+    }
+
+    private static void flatten(String prefix, Record record, Map<String, String> out) {
+        for (RecordComponent component : record.getClass().getRecordComponents()) {
+            Object value;
+            try {
+                value = component.getAccessor().invoke(record);
+            } catch (ReflectiveOperationException e) {
+                continue;
+            }
+            String key = prefix + kebab(component.getName());
+            if (value instanceof Map<?, ?>) {
+                continue;
+            }
+            if (value instanceof Record child) {
+                flatten(key + ".", child, out);
+            } else {
+                out.put(key, component.getName().toLowerCase(Locale.ROOT).contains("password") ? MASK : scalar(value));
+            }
+        }
+    }
+
+    private static String scalar(Object value) {
+        if (value instanceof Optional<?> optional) {
+            return optional.map(AdminViews::scalar).orElse(null);
+        }
+        if (value instanceof Duration d) {
+            return DurationFormat.of(d);
+        }
+        if (value instanceof Enum<?> e) {
+            return e.name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+        if (value instanceof List<?> list) {
+            return list.stream().map(String::valueOf).collect(Collectors.joining(","));
+        }
+        if (value instanceof Path path) {
+            return path.toString();
+        }
+        return String.valueOf(value);
+    }
+
+    private static String kebab(String camel) {
+        return camel.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
+    }
+
+    private static String readVersion() {
+        try (InputStream in = AdminViews.class.getResourceAsStream("/io/pgmux/version.properties")) {
+            Properties properties = new Properties();
+            if (in != null) {
+                properties.load(in);
+            }
+            return properties.getProperty("version", "unknown");
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+}

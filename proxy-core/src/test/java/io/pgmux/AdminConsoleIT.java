@@ -1,0 +1,302 @@
+package io.pgmux;
+
+import static io.pgmux.TestProxy.database;
+import static io.pgmux.TestProxy.user;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The admin console: PgBouncer's SHOW commands over pgjdbc (simple and extended protocol) and psql. */
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
+class AdminConsoleIT {
+    private static final String APP = "it_admin_app";
+    private static final String APP_PW = "app-pw";
+    private static final String ADMIN = "pgmux";
+    private static final String ADMIN_PW = "admin-pw";
+    private static final String DB = "it_admin";
+
+    @RegisterExtension
+    static final PgmuxExtension pgmux = new PgmuxExtension(pg -> {
+        pg.createUser(APP, APP_PW);
+        pg.createDatabase(DB, APP);
+        return "admin.users = [\"" + ADMIN + "\"]\n" + "auth.users {\n" + user(APP, APP_PW) + user(ADMIN, ADMIN_PW)
+                + "}\n" + "databases {\n" + database(DB, pg, "pool { size = 4 }") + "}";
+    });
+
+    private static Connection admin(String mode) throws SQLException {
+        return pgmux.proxy().connect("pgmux", ADMIN, ADMIN_PW, "preferQueryMode=" + mode);
+    }
+
+    /** Every row of {@code sql} as column name → value. */
+    private static List<Map<String, String>> show(Connection c, String sql) throws SQLException {
+        List<Map<String, String>> rows = new ArrayList<>();
+        try (Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery(sql)) {
+            ResultSetMetaData md = rs.getMetaData();
+            while (rs.next()) {
+                Map<String, String> row = new HashMap<>();
+                for (int i = 1; i <= md.getColumnCount(); i++) {
+                    row.put(md.getColumnName(i), rs.getString(i));
+                }
+                rows.add(row);
+            }
+        }
+        return rows;
+    }
+
+    private static List<String> columns(Connection c, String sql) throws SQLException {
+        List<String> names = new ArrayList<>();
+        try (Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery(sql)) {
+            ResultSetMetaData md = rs.getMetaData();
+            for (int i = 1; i <= md.getColumnCount(); i++) {
+                names.add(md.getColumnName(i));
+            }
+        }
+        return names;
+    }
+
+    private static Map<String, String> find(List<Map<String, String>> rows, String column, String value) {
+        return rows.stream()
+                .filter(r -> value.equals(r.get(column)))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no row with " + column + " = " + value + " in " + rows));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"simple", "extended"})
+    void showVersion(String mode) throws Exception {
+        try (Connection c = admin(mode)) {
+            List<Map<String, String>> rows = show(c, "show version;");
+            assertEquals(1, rows.size());
+            assertTrue(rows.get(0).get("version").startsWith("pgmux "), rows.toString());
+            // The same statement again and again: pgjdbc switches to a named statement and binary int8 results.
+            for (int i = 0; i < 6; i++) {
+                assertEquals(rows, show(c, "SHOW VERSION"));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"simple", "extended"})
+    void showPoolsWhileAClientHoldsATransaction(String mode) throws Exception {
+        for (int i = 0; i < 3; i++) {
+            try (Connection app = pgmux.proxy().connect(DB, APP, APP_PW);
+                    Statement st = app.createStatement()) {
+                st.execute("SELECT 1");
+            }
+        }
+        try (Connection holder = pgmux.proxy().connect(DB, APP, APP_PW);
+                Connection c = admin(mode)) {
+            holder.setAutoCommit(false);
+            try (Statement st = holder.createStatement()) {
+                st.execute("SELECT 1");
+            }
+            assertEquals(
+                    List.of(
+                            "database",
+                            "user",
+                            "cl_active",
+                            "cl_waiting",
+                            "cl_active_cancel_req",
+                            "cl_waiting_cancel_req",
+                            "sv_active",
+                            "sv_active_cancel",
+                            "sv_being_canceled",
+                            "sv_idle",
+                            "sv_used",
+                            "sv_tested",
+                            "sv_login",
+                            "maxwait",
+                            "maxwait_us",
+                            "pool_mode",
+                            "load_balance_hosts"),
+                    columns(c, "SHOW POOLS"));
+            for (int i = 0; i < 6; i++) {
+                Map<String, String> pool = find(show(c, "SHOW POOLS"), "database", DB);
+                assertEquals(APP, pool.get("user"));
+                assertEquals("1", pool.get("cl_active"), pool.toString());
+                assertEquals("1", pool.get("sv_active"), pool.toString());
+                assertEquals("0", pool.get("cl_waiting"), pool.toString());
+                assertTrue(Integer.parseInt(pool.get("sv_idle")) >= 0, pool.toString());
+                assertEquals("transaction", pool.get("pool_mode"));
+            }
+            holder.rollback();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"simple", "extended"})
+    void showDatabasesUsersListsConfigStats(String mode) throws Exception {
+        try (Connection app = pgmux.proxy().connect(DB, APP, APP_PW);
+                Statement st = app.createStatement()) {
+            st.execute("SELECT 1");
+            st.execute("SELECT 2");
+        }
+        try (Connection c = admin(mode)) {
+            List<String> dbColumns = columns(c, "SHOW DATABASES");
+            assertEquals(
+                    List.of(
+                            "name",
+                            "host",
+                            "port",
+                            "database",
+                            "force_user",
+                            "pool_size",
+                            "min_pool_size",
+                            "reserve_pool_size",
+                            "server_lifetime",
+                            "pool_mode"),
+                    dbColumns.subList(0, 10));
+            assertTrue(dbColumns.containsAll(List.of("max_connections", "current_connections", "paused", "disabled")));
+            Map<String, String> db = find(show(c, "SHOW DATABASES"), "name", DB);
+            assertEquals("4", db.get("pool_size"));
+            assertEquals(String.valueOf(pgmux.postgres().port()), db.get("port"));
+            assertEquals("transaction", db.get("pool_mode"));
+
+            assertEquals("name", columns(c, "SHOW USERS").get(0));
+            assertTrue(columns(c, "SHOW USERS").contains("pool_mode"));
+            assertEquals("transaction", find(show(c, "SHOW USERS"), "name", APP).get("pool_mode"));
+            find(show(c, "SHOW USERS"), "name", ADMIN);
+
+            assertEquals(List.of("list", "items"), columns(c, "SHOW LISTS"));
+            List<Map<String, String>> lists = show(c, "SHOW LISTS");
+            assertEquals(
+                    List.of(
+                            "databases",
+                            "users",
+                            "pools",
+                            "free_clients",
+                            "used_clients",
+                            "login_clients",
+                            "free_servers",
+                            "used_servers",
+                            "dns_names",
+                            "dns_zones",
+                            "dns_queries",
+                            "dns_pending"),
+                    lists.stream().map(r -> r.get("list")).toList());
+            assertEquals("2", find(lists, "list", "users").get("items"));
+            assertTrue(Integer.parseInt(find(lists, "list", "pools").get("items")) >= 1);
+
+            assertEquals(List.of("key", "value", "default", "changeable"), columns(c, "SHOW CONFIG"));
+            List<Map<String, String>> config = show(c, "SHOW CONFIG");
+            assertEquals("transaction", find(config, "key", "pool.mode").get("value"));
+            assertEquals("20", find(config, "key", "pool.size").get("default"));
+            assertEquals("pgmux", find(config, "key", "admin.database").get("value"));
+            assertEquals("0", find(config, "key", "listen.port").get("value"));
+            assertFalse(config.toString().contains(APP_PW), "passwords never show");
+
+            List<String> statsColumns = columns(c, "SHOW STATS");
+            assertEquals(
+                    List.of(
+                            "database",
+                            "total_xact_count",
+                            "total_query_count",
+                            "total_received",
+                            "total_sent",
+                            "total_xact_time",
+                            "total_query_time",
+                            "total_wait_time"),
+                    statsColumns.subList(0, 8));
+            assertTrue(statsColumns.containsAll(List.of("avg_xact_count", "avg_query_count", "avg_xact_time")));
+            Map<String, String> stats = find(show(c, "SHOW STATS"), "database", DB);
+            assertTrue(Long.parseLong(stats.get("total_query_count")) >= 2, stats.toString());
+            assertTrue(Long.parseLong(stats.get("total_xact_count")) >= 2, stats.toString());
+            assertTrue(Long.parseLong(stats.get("total_received")) > 0, stats.toString());
+            assertTrue(Long.parseLong(stats.get("total_query_time")) > 0, stats.toString());
+        }
+    }
+
+    @Test
+    void aNonAdminUserIsRefused() {
+        SQLException e = assertThrows(SQLException.class, () -> pgmux.proxy().connect("pgmux", APP, APP_PW));
+        assertEquals("42501", e.getSQLState(), e.toString());
+        assertTrue(e.getMessage().contains("not allowed to connect to the admin console"), e.getMessage());
+        SQLException viaPgbouncer =
+                assertThrows(SQLException.class, () -> pgmux.proxy().connect("pgbouncer", APP, APP_PW));
+        assertEquals("42501", viaPgbouncer.getSQLState());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"simple", "extended"})
+    void anUnknownCommandFailsAndTheSessionGoesOn(String mode) throws Exception {
+        try (Connection c = pgmux.proxy().connect("pgbouncer", ADMIN, ADMIN_PW, "preferQueryMode=" + mode)) {
+            SQLException e = assertThrows(SQLException.class, () -> show(c, "SELECT 1"));
+            assertEquals("42601", e.getSQLState(), e.toString());
+            assertTrue(e.getMessage().contains("unsupported admin command: SELECT 1"), e.getMessage());
+            SQLException unknownShow = assertThrows(SQLException.class, () -> show(c, "SHOW NOTHING"));
+            assertEquals("42601", unknownShow.getSQLState());
+            assertEquals(1, show(c, "SHOW VERSION").size());
+        }
+    }
+
+    @Test
+    void shutdownAnswersThenDrainsPgmux() throws Exception {
+        try (TestProxy own =
+                TestProxy.start("admin.users = [\"" + ADMIN + "\"]\nauth.users {\n" + user(ADMIN, ADMIN_PW) + "}")) {
+            try (Connection c = own.connect("pgmux", ADMIN, ADMIN_PW, "preferQueryMode=simple");
+                    Statement st = c.createStatement()) {
+                st.execute("shutdown");
+                own.server().stopped().get(20, TimeUnit.SECONDS);
+                assertThrows(SQLException.class, () -> st.execute("SHOW VERSION"));
+            }
+        }
+    }
+
+    @Test
+    void psqlShowsPools() throws Exception {
+        String psql = pgmux.postgres().psqlPath();
+        assumeTrue(psql != null, "no psql on this machine");
+        try (Connection app = pgmux.proxy().connect(DB, APP, APP_PW);
+                Statement st = app.createStatement()) {
+            st.execute("SELECT 1");
+        }
+        ProcessBuilder builder = new ProcessBuilder(
+                        psql,
+                        "-X",
+                        "-A",
+                        "-h",
+                        "127.0.0.1",
+                        "-p",
+                        Integer.toString(pgmux.port()),
+                        "-U",
+                        ADMIN,
+                        "-d",
+                        "pgmux",
+                        "-c",
+                        "SHOW POOLS")
+                .redirectErrorStream(true);
+        builder.environment().put("PGPASSWORD", ADMIN_PW);
+        builder.environment().put("PGCONNECT_TIMEOUT", "10");
+        builder.environment().remove("PGSERVICE");
+        Process process = builder.start();
+        process.getOutputStream().close();
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS), "psql finished");
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, process.exitValue(), output);
+        assertTrue(output.startsWith("database|user|cl_active|cl_waiting|"), output);
+        assertTrue(output.contains(DB + "|" + APP + "|"), output);
+        assertNotNull(output);
+    }
+}
