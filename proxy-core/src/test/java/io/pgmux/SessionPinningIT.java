@@ -271,4 +271,46 @@ class SessionPinningIT {
             statement.awaitAllReleased();
         }
     }
+
+    @Test
+    void holdCursorPinsUntilClosed() throws SQLException {
+        try (Connection a = connect()) {
+            exec(a, "DECLARE it_hold CURSOR WITH HOLD FOR SELECT g FROM generate_series(1, 10) g");
+            assertEquals(1, leased(), "a WITH HOLD cursor outlives its transaction: the client keeps its server");
+            assertEquals("1", one(a, "FETCH NEXT FROM it_hold"));
+            assertEquals("2", one(a, "FETCH NEXT FROM it_hold"));
+            exec(a, "CLOSE it_hold");
+            awaitUnpinned();
+        }
+    }
+
+    @Test
+    void setRoleAndSessionAuthorizationPinUntilReset() throws SQLException {
+        TestPostgres pg = TestPostgres.shared();
+        pg.createUser("it_pinning_other", "unused-pw");
+        try (Connection direct = pg.connect(DB);
+                Statement s = direct.createStatement()) {
+            s.execute("GRANT it_pinning_other TO " + USER);
+        }
+        try (Connection a = connect();
+                Connection b = connect("socketTimeout=5")) {
+            exec(a, "SET ROLE it_pinning_other");
+            assertEquals(1, leased());
+            assertEquals("it_pinning_other", one(a, "SELECT current_user"));
+            exec(a, "RESET ROLE");
+            awaitUnpinned();
+            assertEquals(USER, one(b, "SELECT current_user"), "the role never reached another client");
+        }
+    }
+
+    @Test
+    void sqlPrepareAndExecutePinUntilDeallocated() throws SQLException {
+        try (Connection a = connect()) {
+            exec(a, "PREPARE it_q(int) AS SELECT $1 * 3");
+            assertEquals(1, leased());
+            assertEquals("21", one(a, "EXECUTE it_q(7)"));
+            exec(a, "DEALLOCATE it_q");
+            awaitUnpinned();
+        }
+    }
 }
