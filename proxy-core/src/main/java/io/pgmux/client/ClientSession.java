@@ -13,6 +13,8 @@ import io.pgmux.admin.AdminConsole;
 import io.pgmux.auth.ClientAuthenticator;
 import io.pgmux.config.DurationFormat;
 import io.pgmux.config.PoolMode;
+import io.pgmux.directory.ClientSnapshot;
+import io.pgmux.directory.SessionDirectory;
 import io.pgmux.metrics.ClientMetrics;
 import io.pgmux.metrics.ClientState;
 import io.pgmux.pool.CloseReason;
@@ -47,6 +49,8 @@ import io.pgmux.session.SessionEffect;
 import io.pgmux.session.SessionState;
 import io.pgmux.session.SqlClassifier;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -122,6 +126,8 @@ public final class ClientSession implements ServerListener {
     private PgmuxException pendingError;
     /** Settings to restore on each server, and the state that pins this client to its server. */
     private SessionState session;
+    /** Copies of a batch that may be retried once after a stale statement (0A000). */
+    private final StaleStatementRetry retry = new StaleStatementRetry();
     /** The replies the attached server owes, the client's and pgmux's own, in order. */
     private final ServerReplies replies = new ServerReplies();
     /** The client's named statements (protocol level), prepared on servers under pgmux's names. */
@@ -134,6 +140,14 @@ public final class ClientSession implements ServerListener {
     private boolean draining;
     /** Set for a client of the admin console, which gets no pool: its requests go here. */
     private AdminConsole admin;
+    /** What SHOW CLIENTS shows; replaced at each state change, read from other event loops. */
+    private volatile ClientSnapshot snapshot;
+    /** When the client connected (epoch ms). */
+    private long connectMillis;
+    /** When the client last asked for a server (epoch ms). */
+    private long requestMillis;
+    /** When the client started waiting for a server ({@link System#nanoTime()}). */
+    private long waitSinceNanos;
 
     ClientSession(Channel channel, ClientContext context) {
         this.channel = channel;
@@ -155,6 +169,11 @@ public final class ClientSession implements ServerListener {
     // ---- channel events -------------------------------------------------------------------
 
     void onActive() {
+        connectMillis = requestMillis = System.currentTimeMillis();
+        publish();
+        SessionDirectory directory = context.registry().directory();
+        directory.addClient(id, this::snapshot);
+        channel.closeFuture().addListener(f -> directory.removeClient(id));
         Duration timeout = context.registry().config().pool().clientLoginTimeout();
         if (!timeout.isZero()) {
             loginTimer = channel.eventLoop()
@@ -225,6 +244,7 @@ public final class ClientSession implements ServerListener {
             write(new NegotiateProtocolVersion(NEWEST_MINOR_VERSION, unknownOptions));
         }
         phase = Phase.AUTHENTICATING;
+        publish();
         auth = context.authenticator().begin(user);
         onAuthStep(auth.start());
     }
@@ -368,6 +388,7 @@ public final class ClientSession implements ServerListener {
             loginTimer.cancel(false);
         }
         phase = Phase.IDLE;
+        publish();
         admin.start(startup.parameters(), cancelKey);
         log.info("client {} opened the admin console: user={}", name(), startup.user());
     }
@@ -393,6 +414,7 @@ public final class ClientSession implements ServerListener {
         }
         phase = Phase.IDLE;
         metrics.state(ClientState.IDLE);
+        publish();
         log.info(
                 "client {} logged in: user={} database={} from {}",
                 name(),
@@ -457,6 +479,7 @@ public final class ClientSession implements ServerListener {
 
     private void sendToServer(Frame frame) {
         byte type = frame.type();
+        retry.onSend(frame, outstanding == 0 && !inBatch, status);
         switch (type) {
             case MessageType.Frontend.QUERY -> {
                 outstanding++;
@@ -540,6 +563,7 @@ public final class ClientSession implements ServerListener {
                     reason.label(),
                     pool.key());
         }
+        publish();
     }
 
     private void acquire() {
@@ -549,6 +573,9 @@ public final class ClientSession implements ServerListener {
         }
         channel.config().setAutoRead(false);
         metrics.waitStarted();
+        waitSinceNanos = System.nanoTime();
+        requestMillis = System.currentTimeMillis();
+        publish();
         Future<ServerConnection> future = pool.acquire(channel.eventLoop());
         request = future;
         Duration timeout = pool.settings().queryWaitTimeout();
@@ -602,6 +629,7 @@ public final class ClientSession implements ServerListener {
             failPending(error);
             phase = Phase.IDLE;
             metrics.state(ClientState.IDLE);
+            publish();
             channel.config().setAutoRead(true);
             return;
         }
@@ -626,6 +654,7 @@ public final class ClientSession implements ServerListener {
         server = acquired;
         phase = Phase.ACTIVE;
         metrics.state(ClientState.ACTIVE);
+        publish();
         outstanding = 0;
         inBatch = false;
         failedSinceReady = false;
@@ -691,6 +720,22 @@ public final class ClientSession implements ServerListener {
             }
             if (type == MessageType.Backend.ERROR_RESPONSE && owed != null && owed.prepared() != null) {
                 wroteToServer |= statements.onError(from, frame, owed);
+                if (retry.tryRetry(frame, owed)) {
+                    frame.release();
+                    replies.advance(type, this::onSkipped, this::writeLocalReply);
+                    continue;
+                }
+            }
+            if (retry.isRetrying()) {
+                // The rest of the failed batch's replies, up to its ReadyForQuery: the client never sees them.
+                frame.release();
+                replies.advance(type, this::onSkipped, this::writeLocalReply);
+                if (type == MessageType.Backend.READY_FOR_QUERY) {
+                    outstanding = Math.max(0, outstanding - 1);
+                    inBatch = false;
+                    replayStaleBatch(from);
+                }
+                continue;
             }
             switch (type) {
                 case MessageType.Backend.READY_FOR_QUERY -> {
@@ -709,6 +754,9 @@ public final class ClientSession implements ServerListener {
                         if (session.commit(failedSinceReady)) {
                             forgetAppliedSettings(from);
                         }
+                        if (session.isPinned()) {
+                            publish(); // some pins may have ended; a release publishes the rest
+                        }
                     }
                     failedSinceReady = false;
                 }
@@ -721,6 +769,10 @@ public final class ClientSession implements ServerListener {
                 default -> {}
             }
             metrics.toClient(frame, outstanding > 0 || inBatch);
+            retry.onRelayed();
+            if (type == MessageType.Backend.READY_FOR_QUERY) {
+                retry.onBatchEnd();
+            }
             channel.write(frame.content(), channel.voidPromise());
             wrote = true;
             replies.advance(type, this::onSkipped, this::writeLocalReply);
@@ -827,8 +879,23 @@ public final class ClientSession implements ServerListener {
 
     /** Sends a reply pgmux made for a request it answered itself (ParseComplete, CloseComplete). */
     private void writeLocalReply(Message reply) {
+        retry.onRelayed();
         write(reply);
         wroteToClient = true;
+    }
+
+    /** Sends a batch again after its statement went stale (see {@link StaleStatementRetry}). */
+    private void replayStaleBatch(ServerConnection from) {
+        List<Frame> again = retry.takeReplay();
+        log.info(
+                "client {}: a statement on server {} changed result type after DDL; re-preparing and retrying",
+                name(),
+                from.name());
+        for (Frame frame : again) {
+            sendToServer(frame);
+        }
+        from.flush();
+        wroteToServer = false;
     }
 
     /** RESET ALL or DISCARD ALL ran: the unreported settings pgmux applied on this server are gone. */
@@ -842,10 +909,12 @@ public final class ClientSession implements ServerListener {
             return;
         }
         replies.clear();
+        retry.discard();
         server = null;
         phase = Phase.IDLE;
         metrics.state(ClientState.IDLE);
         metrics.serverLost();
+        publish();
         channel.config().setAutoRead(true);
         PgmuxException error = new PgmuxException(
                 SqlState.CONNECTION_FAILURE, "server connection lost: %s (pool %s)", cause, pool.key());
@@ -896,6 +965,7 @@ public final class ClientSession implements ServerListener {
         if (phase != Phase.CLOSED) {
             phase = Phase.IDLE;
             metrics.state(ClientState.IDLE);
+            publish();
         }
         released.detach();
         released.channel().config().setAutoRead(true);
@@ -931,6 +1001,7 @@ public final class ClientSession implements ServerListener {
     }
 
     private void cleanUp() {
+        retry.discard();
         pending.forEach(Frame::release);
         pending.clear();
         if (waitTimer != null) {
@@ -1021,6 +1092,44 @@ public final class ClientSession implements ServerListener {
         return cause instanceof PgmuxException p
                 ? p
                 : new PgmuxException(SqlState.CONNECTION_FAILURE, "server connection failed: %s", cause);
+    }
+
+    /** This client as SHOW CLIENTS shows it, as of its last state change; safe from any thread. */
+    public ClientSnapshot snapshot() {
+        return snapshot;
+    }
+
+    /** Replaces the snapshot; called on this client's loop at each state change, never per message. */
+    private void publish() {
+        String state =
+                switch (phase) {
+                    case STARTUP, AUTHENTICATING, LOGGING_IN -> "login";
+                    case IDLE -> admin != null ? "active" : "idle";
+                    case WAITING -> "waiting";
+                    case ACTIVE -> "active";
+                    case CLOSED -> "closed";
+                };
+        String applicationName = session != null
+                ? session.wanted("application_name")
+                : startup != null ? startup.parameters().get("application_name") : null;
+        snapshot = new ClientSnapshot(
+                name(),
+                startup == null ? null : startup.user(),
+                startup == null ? null : startup.database(),
+                state,
+                inet(channel.remoteAddress()),
+                inet(channel.localAddress()),
+                connectMillis,
+                requestMillis,
+                phase == Phase.WAITING ? waitSinceNanos : 0,
+                server == null ? null : server.name(),
+                applicationName,
+                statements.size(),
+                session == null ? "" : session.describePins());
+    }
+
+    private static InetSocketAddress inet(SocketAddress address) {
+        return address instanceof InetSocketAddress a ? a : null;
     }
 
     @Override

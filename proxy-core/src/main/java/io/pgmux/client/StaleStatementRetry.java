@@ -1,0 +1,110 @@
+package io.pgmux.client;
+
+import io.pgmux.protocol.Frame;
+import io.pgmux.protocol.MessageType;
+import io.pgmux.protocol.SqlState;
+import io.pgmux.protocol.message.ErrorResponse;
+import io.pgmux.protocol.message.TransactionStatus;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Retries, once and transparently, an extended-protocol batch that failed with "cached plan must
+ * not change result type" (0A000) on one of pgmux's statements after DDL changed a table — but only
+ * outside an explicit transaction and before anything of the batch reached the client, where a
+ * second try is exactly what the client would have got on a fresh connection. Only a batch that
+ * describes its result (Describe) is retried: without one the client would read rows of the new
+ * shape with the description it cached for the old one, which is what PostgreSQL's error prevents.
+ * Keeps retained copies
+ * of the batch's messages until its ReadyForQuery (at most {@link #MAX_BYTES}).
+ *
+ * <p>States: IDLE (no batch or not retryable) → COPYING (a retryable batch in flight) → RETRYING
+ * (the error arrived: the server's remaining replies up to ReadyForQuery are swallowed) → replay.
+ */
+final class StaleStatementRetry {
+    static final int MAX_BYTES = 1 << 20;
+
+    private enum State {
+        IDLE,
+        COPYING,
+        RETRYING
+    }
+
+    private final List<Frame> copies = new ArrayList<>();
+    private State state = State.IDLE;
+    private long bytes;
+    private boolean describes;
+    /** The batch being sent is itself a retry: it is not retried again. */
+    private boolean replaying;
+
+    /** Before a client message goes to the server; {@code batchStart} when it opens a new batch. */
+    void onSend(Frame frame, boolean batchStart, TransactionStatus status) {
+        if (batchStart) {
+            discard();
+            state = status == TransactionStatus.IDLE && !replaying ? State.COPYING : State.IDLE;
+        }
+        if (state != State.COPYING) {
+            return;
+        }
+        byte type = frame.type();
+        if (type == MessageType.Frontend.QUERY
+                || type == MessageType.Frontend.FUNCTION_CALL
+                || type == MessageType.Frontend.COPY_DATA
+                || bytes + frame.wireLength() > MAX_BYTES) {
+            discard();
+            return;
+        }
+        describes |= type == MessageType.Frontend.DESCRIBE;
+        copies.add(frame.retainedDuplicate());
+        bytes += frame.wireLength();
+    }
+
+    /** Something of this batch reached the client: a retry could no longer be hidden. */
+    void onRelayed() {
+        if (state == State.COPYING) {
+            discard();
+        }
+    }
+
+    /** An ErrorResponse for a request on one of pgmux's statements: true when it starts a retry (swallow it). */
+    boolean tryRetry(Frame error, ServerReplies.Owed owed) {
+        if (state != State.COPYING
+                || !describes
+                || owed.request() == MessageType.Frontend.PARSE
+                || !ErrorResponse.decode(error.body()).sqlState().equals(SqlState.FEATURE_NOT_SUPPORTED.code())) {
+            return false;
+        }
+        state = State.RETRYING;
+        return true;
+    }
+
+    boolean isRetrying() {
+        return state == State.RETRYING;
+    }
+
+    /** The failed batch's ReadyForQuery arrived: its messages, to send again (ownership passes). */
+    List<Frame> takeReplay() {
+        List<Frame> replay = List.copyOf(copies);
+        copies.clear();
+        bytes = 0;
+        describes = false;
+        state = State.IDLE;
+        replaying = true;
+        return replay;
+    }
+
+    /** The batch ended (its ReadyForQuery reached the client). */
+    void onBatchEnd() {
+        discard();
+        replaying = false;
+    }
+
+    /** Releases the copies; the client or its server went away, or the batch cannot be retried. */
+    void discard() {
+        copies.forEach(Frame::release);
+        copies.clear();
+        bytes = 0;
+        describes = false;
+        state = State.IDLE;
+    }
+}
