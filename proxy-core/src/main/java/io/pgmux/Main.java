@@ -178,7 +178,7 @@ public final class Main {
                     """
                     pgmux {
                       listen { host = "127.0.0.1", port = %d }
-                      auth { type = scram-sha-256, users { demo { password = "demo" } } }
+                      auth { type = scram-sha-256, users { demo { password = "demo" }, pgmux { password = "pgmux" } } }
                       databases { demo { host = "%s", port = %d } }
                     }
                     """,
@@ -191,8 +191,9 @@ public final class Main {
         out.printf(
                 "pgmux demo: PostgreSQL %d on %s:%d, pgmux on 127.0.0.1:%d%n"
                         + "  connect with:  psql postgresql://demo:demo@127.0.0.1:%d/demo%n"
+                        + "  admin console: psql postgresql://pgmux:pgmux@127.0.0.1:%d/pgmux  (SHOW POOLS;)%n"
                         + "  stop with Ctrl-C%n",
-                postgres.majorVersion(), postgres.host(), postgres.port(), port, port);
+                postgres.majorVersion(), postgres.host(), postgres.port(), port, port, port);
         out.flush();
         return serve(config, err, postgres::close);
     }

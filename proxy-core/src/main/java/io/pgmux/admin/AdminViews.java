@@ -13,17 +13,24 @@ import io.pgmux.config.DurationFormat;
 import io.pgmux.config.PgmuxConfig;
 import io.pgmux.config.PoolSettings;
 import io.pgmux.config.UserConfig;
+import io.pgmux.directory.ClientSnapshot;
+import io.pgmux.directory.ServerSnapshot;
 import io.pgmux.metrics.ClientState;
 import io.pgmux.metrics.PgmuxMeters;
 import io.pgmux.metrics.PgmuxMetrics;
 import io.pgmux.pool.Pool;
 import io.pgmux.pool.PoolRegistry;
+import io.pgmux.protocol.message.RowDescription.Column;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.lang.reflect.RecordComponent;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,6 +50,8 @@ import java.util.stream.Collectors;
 final class AdminViews {
     static final String VERSION = "pgmux " + readVersion();
     private static final String MASK = "******";
+    private static final DateTimeFormatter TIMESTAMP =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'").withZone(ZoneOffset.UTC);
 
     private final PoolRegistry registry;
     private final PgmuxMetrics metrics;
@@ -63,6 +72,8 @@ final class AdminViews {
                     case "LISTS" -> lists();
                     case "CONFIG" -> config();
                     case "STATS" -> stats();
+                    case "CLIENTS" -> clients();
+                    case "SERVERS" -> servers();
                     default -> null;
                 });
     }
@@ -297,6 +308,105 @@ final class AdminViews {
                     waitTime.average());
         }
         return b.build();
+    }
+
+    /** PgBouncer's SHOW CLIENTS / SHOW SERVERS columns, in order; SHOW CLIENTS adds pin_reasons. */
+    private static Column[] connectionColumns(boolean clients) {
+        List<Column> columns = new ArrayList<>(List.of(
+                t("type"),
+                t("user"),
+                t("database"),
+                t("state"),
+                t("addr"),
+                n("port"),
+                t("local_addr"),
+                n("local_port"),
+                t("connect_time"),
+                t("request_time"),
+                n("wait"),
+                n("wait_us"),
+                n("close_needed"),
+                t("ptr"),
+                t("link"),
+                n("remote_pid"),
+                t("tls"),
+                t("application_name"),
+                n("prepared_statements")));
+        if (clients) {
+            columns.add(t("pin_reasons"));
+        }
+        return columns.toArray(Column[]::new);
+    }
+
+    AdminTable clients() {
+        AdminTable.Builder b = new AdminTable.Builder(connectionColumns(true));
+        long now = System.nanoTime();
+        for (ClientSnapshot c : registry.directory().clients()) {
+            long waitMicros = c.waitSinceNanos() == 0 ? 0 : Math.max(0, (now - c.waitSinceNanos()) / 1000);
+            b.row(
+                    "C",
+                    c.user(),
+                    c.database(),
+                    c.state(),
+                    host(c.addr()),
+                    port(c.addr()),
+                    host(c.localAddr()),
+                    port(c.localAddr()),
+                    timestamp(c.connectMillis()),
+                    timestamp(c.requestMillis()),
+                    waitMicros / 1_000_000,
+                    waitMicros % 1_000_000,
+                    0,
+                    c.name(),
+                    c.link(),
+                    0,
+                    "",
+                    c.applicationName(),
+                    c.preparedStatements(),
+                    c.pinReasons());
+        }
+        return b.build();
+    }
+
+    AdminTable servers() {
+        AdminTable.Builder b = new AdminTable.Builder(connectionColumns(false));
+        for (ServerSnapshot s : registry.directory().servers()) {
+            b.row(
+                    "S",
+                    s.user(),
+                    s.database(),
+                    s.state(),
+                    host(s.addr()),
+                    port(s.addr()),
+                    host(s.localAddr()),
+                    port(s.localAddr()),
+                    timestamp(s.connectMillis()),
+                    timestamp(s.requestMillis()),
+                    0,
+                    0,
+                    s.closeNeeded(),
+                    s.name(),
+                    s.link(),
+                    s.remotePid(),
+                    "",
+                    s.applicationName(),
+                    s.preparedStatements());
+        }
+        return b.build();
+    }
+
+    private static String host(InetSocketAddress address) {
+        return address == null
+                ? null
+                : address.getAddress() != null ? address.getAddress().getHostAddress() : address.getHostString();
+    }
+
+    private static long port(InetSocketAddress address) {
+        return address == null ? 0 : address.getPort();
+    }
+
+    private static String timestamp(long epochMillis) {
+        return TIMESTAMP.format(Instant.ofEpochMilli(epochMillis));
     }
 
     // ---- helpers --------------------------------------------------------------------------------

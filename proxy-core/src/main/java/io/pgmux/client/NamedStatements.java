@@ -45,6 +45,11 @@ final class NamedStatements {
         this.localReply = localReply;
     }
 
+    /** How many named statements the client has (SHOW CLIENTS' prepared_statements). */
+    int size() {
+        return byClientName.size();
+    }
+
     /** False when max-prepared-statements is 0: named statements then go through untouched (and pin). */
     boolean isEnabled() {
         return maxPerServer.getAsInt() > 0;

@@ -4,6 +4,7 @@ import io.netty.channel.EventLoop;
 import io.pgmux.config.DatabaseConfig;
 import io.pgmux.config.PgmuxConfig;
 import io.pgmux.config.UserConfig;
+import io.pgmux.directory.SessionDirectory;
 import io.pgmux.metrics.PgmuxMetrics;
 import io.pgmux.server.ServerConnector;
 import io.pgmux.server.ServerCredentials;
@@ -37,6 +38,11 @@ public final class PoolRegistry {
 
     public PgmuxConfig config() {
         return config;
+    }
+
+    /** The live clients and servers of this pgmux (SHOW CLIENTS, SHOW SERVERS). */
+    public SessionDirectory directory() {
+        return connector.directory();
     }
 
     /**

@@ -5,6 +5,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Promise;
+import io.pgmux.directory.ServerSnapshot;
 import io.pgmux.pool.CloseReason;
 import io.pgmux.protocol.Frame;
 import io.pgmux.protocol.MessageType;
@@ -18,6 +19,7 @@ import io.pgmux.protocol.message.Query;
 import io.pgmux.protocol.message.StartupMessage;
 import io.pgmux.protocol.message.Terminate;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -71,6 +73,10 @@ public final class ServerConnection {
     private boolean resetFailed;
     private boolean resetDiscards;
     private volatile long idleSinceNanos;
+    /** When pgmux opened this connection (epoch milliseconds), for SHOW SERVERS. */
+    private final long connectMillis = System.currentTimeMillis();
+    /** What SHOW SERVERS shows; replaced at each state change (login, attach, detach, reset). */
+    private volatile ServerSnapshot snapshot;
 
     ServerConnection(
             String poolName,
@@ -87,6 +93,7 @@ public final class ServerConnection {
         this.loginPromise = loginPromise;
         this.createdNanos = createdNanos;
         this.onLost = onLost;
+        publish("login", null);
     }
 
     public long id() {
@@ -153,11 +160,46 @@ public final class ServerConnection {
     /** Attaches a client; called on the client's loop before it writes anything. */
     public void attach(ServerListener listener) {
         this.client = listener;
+        publish("active", listener.name());
     }
 
     /** Detaches the client; called on the client's loop once it needs nothing more from this server. */
     public void detach() {
         this.client = null;
+        publish("idle", null);
+    }
+
+    /** This connection as SHOW SERVERS shows it; safe from any thread. */
+    public ServerSnapshot snapshot() {
+        ServerSnapshot s = snapshot;
+        return closing && !s.closeNeeded() ? withState(s.state(), s.link()) : s;
+    }
+
+    /** Replaces the snapshot; called by whoever holds the connection at a state change. */
+    private void publish(String state, String link) {
+        snapshot = withState(state, link);
+    }
+
+    private ServerSnapshot withState(String state, String link) {
+        BackendKeyData key = backendKey;
+        return new ServerSnapshot(
+                name(),
+                startup.user(),
+                startup.database(),
+                state,
+                inet(channel.remoteAddress()),
+                inet(channel.localAddress()),
+                connectMillis,
+                System.currentTimeMillis(),
+                closing,
+                link,
+                key == null ? 0 : key.processId(),
+                parameters.get("application_name"),
+                statements.size());
+    }
+
+    private static InetSocketAddress inet(SocketAddress address) {
+        return address instanceof InetSocketAddress a ? a : null;
     }
 
     /** Writes a frame's wire bytes, transferring their ownership; safe from any thread. */
@@ -210,6 +252,7 @@ public final class ServerConnection {
                 return;
             }
             phase = Phase.RESETTING;
+            publish("tested", null);
             resetDone = done;
             resetFailed = false;
             resetDiscards = discardsState;
@@ -240,6 +283,7 @@ public final class ServerConnection {
                 case MessageType.Backend.READY_FOR_QUERY -> {
                     boolean idle = frame.content().getByte(frame.content().readerIndex() + Frame.HEADER_LENGTH) == 'I';
                     phase = Phase.READY;
+                    publish("idle", null);
                     if (resetDiscards) {
                         // Settings pgmux applied itself (not reported by the server) are back at their defaults.
                         settings.keySet().retainAll(parameters.keySet());
@@ -256,6 +300,7 @@ public final class ServerConnection {
     }
 
     void onConnected() {
+        publish("login", null);
         send(startup);
     }
 
@@ -372,6 +417,7 @@ public final class ServerConnection {
             backendKey = result.backendKey();
             phase = Phase.READY;
             login = null;
+            publish("idle", null);
             Promise<ServerConnection> promise = loginPromise;
             loginPromise = null;
             log.info("connected server {} pool={} to {}", name(), poolName, channel.remoteAddress());

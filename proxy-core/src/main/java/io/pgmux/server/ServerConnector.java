@@ -13,6 +13,7 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.pgmux.Transport;
 import io.pgmux.config.DurationFormat;
+import io.pgmux.directory.SessionDirectory;
 import io.pgmux.protocol.PgmuxException;
 import io.pgmux.protocol.SqlState;
 import io.pgmux.protocol.codec.FrameDecoder;
@@ -35,10 +36,22 @@ public final class ServerConnector {
 
     private final Transport transport;
     private final int maxMessageSize;
+    /** Where every connection opened here is listed while its channel is open (SHOW SERVERS). */
+    private final SessionDirectory directory;
 
     public ServerConnector(Transport transport, int maxMessageSize) {
+        this(transport, maxMessageSize, new SessionDirectory());
+    }
+
+    public ServerConnector(Transport transport, int maxMessageSize, SessionDirectory directory) {
         this.transport = transport;
         this.maxMessageSize = maxMessageSize;
+        this.directory = directory;
+    }
+
+    /** The directory the connections opened here are listed in. */
+    public SessionDirectory directory() {
+        return directory;
     }
 
     /** Where and as whom a pool's servers connect. */
@@ -83,6 +96,8 @@ public final class ServerConnector {
                                 promise,
                                 System.nanoTime(),
                                 onLost);
+                        directory.addServer(server.id(), server::snapshot);
+                        ch.closeFuture().addListener(f -> directory.removeServer(server.id()));
                         ch.pipeline().addLast("frame-decoder", new FrameDecoder(maxMessageSize));
                         ch.pipeline().addLast("server", new ServerHandler(server));
                     }

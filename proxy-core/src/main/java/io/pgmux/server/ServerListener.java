@@ -11,6 +11,11 @@ import java.util.List;
 public interface ServerListener {
     EventLoop eventLoop();
 
+    /** The client's name, as the console's {@code link} column shows it. */
+    default String name() {
+        return toString();
+    }
+
     /** Frames from one read burst; the listener owns them from here. */
     void onServerFrames(ServerConnection server, List<Frame> frames);
 
