@@ -313,4 +313,25 @@ class SessionPinningIT {
             awaitUnpinned();
         }
     }
+
+    @Test
+    void sessionAuthorizationPinsUntilReset() throws Exception {
+        TestPostgres pg = TestPostgres.shared();
+        String superUser = pg.superUser();
+        try (TestProxy admin = TestProxy.start("auth.users { " + user(superUser, pg.superPassword()) + " }\n"
+                        + "pool { size = 1, query-wait-timeout = 20s }\n"
+                        + "databases { " + database(DB, pg, "") + " }");
+                Connection a = admin.connect(DB, superUser, pg.superPassword());
+                Connection b = admin.connect(DB, superUser, pg.superPassword())) {
+            exec(a, "SET SESSION AUTHORIZATION " + USER);
+            assertEquals(USER, one(a, "SELECT session_user"));
+            assertEquals(1, admin.pool(DB, superUser).counts().leased(), "the client keeps its server");
+            exec(a, "RESET SESSION AUTHORIZATION");
+            Await.until(
+                    "the server to go back to the pool",
+                    Duration.ofSeconds(10),
+                    () -> admin.pool(DB, superUser).counts().leased() == 0);
+            assertEquals(superUser, one(b, "SELECT session_user"), "nobody else ever ran as " + USER);
+        }
+    }
 }
