@@ -530,7 +530,11 @@ public final class ClientSession implements ServerListener {
             case MessageType.Frontend.EXECUTE, MessageType.Frontend.FLUSH -> inBatch = true;
             default -> {}
         }
-        replies.clientRequest(type);
+        if (!replies.clientRequest(type)
+                && (type == MessageType.Frontend.QUERY || type == MessageType.Frontend.FUNCTION_CALL)) {
+            // PostgreSQL discards it while it skips to the batch's Sync: no ReadyForQuery will answer it.
+            outstanding--;
+        }
         metrics.requestSent();
         server.write(frame);
         wroteToServer = true;
@@ -727,15 +731,24 @@ public final class ClientSession implements ServerListener {
                 }
             }
             if (retry.isRetrying()) {
-                // The rest of the failed batch's replies, up to its ReadyForQuery: the client never sees them.
-                frame.release();
-                replies.advance(type, this::onSkipped, this::writeLocalReply);
-                if (type == MessageType.Backend.READY_FOR_QUERY) {
-                    outstanding = Math.max(0, outstanding - 1);
-                    inBatch = false;
-                    replayStaleBatch(from);
+                if (type != MessageType.Backend.READY_FOR_QUERY || retry.canReplay()) {
+                    // The rest of the failed batch's replies, up to its ReadyForQuery: the client never sees them.
+                    frame.release();
+                    replies.advance(type, this::onSkipped, this::writeLocalReply);
+                    if (type == MessageType.Backend.READY_FOR_QUERY) {
+                        outstanding = Math.max(0, outstanding - 1);
+                        inBatch = false;
+                        statements.closeStale(from);
+                        replayStaleBatch(from);
+                    }
+                    continue;
                 }
-                continue;
+                // Not retryable after all (no Describe): the client gets the error, then this ReadyForQuery.
+                Frame error = retry.giveUp();
+                failedSinceReady = true;
+                metrics.toClient(error, true);
+                channel.write(error.content(), channel.voidPromise());
+                wrote = true;
             }
             switch (type) {
                 case MessageType.Backend.READY_FOR_QUERY -> {
@@ -772,10 +785,16 @@ public final class ClientSession implements ServerListener {
             retry.onRelayed();
             if (type == MessageType.Backend.READY_FOR_QUERY) {
                 retry.onBatchEnd();
+                wroteToServer |= statements.closeStale(from);
             }
             channel.write(frame.content(), channel.voidPromise());
             wrote = true;
             replies.advance(type, this::onSkipped, this::writeLocalReply);
+        }
+        if (wroteToServer) {
+            // pgmux's own requests made while handling these replies (closing stale statements).
+            wroteToServer = false;
+            from.flush();
         }
         if (wrote || wroteToClient) {
             wroteToClient = false;

@@ -14,7 +14,9 @@ import io.pgmux.protocol.message.ParseComplete;
 import io.pgmux.protocol.message.TargetKind;
 import io.pgmux.server.ServerConnection;
 import io.pgmux.server.StatementKey;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.IntSupplier;
@@ -31,6 +33,7 @@ import java.util.function.IntSupplier;
  */
 final class NamedStatements {
     private final Map<String, StatementKey> byClientName = new HashMap<>();
+    private final List<String> staleNames = new ArrayList<>();
     private final ServerReplies replies;
     private final IntSupplier maxPerServer;
     private final Consumer<Message> localReply;
@@ -121,8 +124,9 @@ final class NamedStatements {
     /**
      * An error for a request on one of pgmux's statements. A failed Parse never created it; a Bind
      * or Describe failing with "cached plan must not change result type" (0A000, DDL changed a
-     * table) means the statement is stale on this server: it is closed, so that the client's retry
-     * prepares it afresh. Returns true when it wrote to the server.
+     * table) means the statement is stale on this server: it is forgotten at once, so that the next
+     * use prepares it afresh, and closed by {@link #closeStale} after the batch. Returns true when it
+     * wrote to the server.
      */
     boolean onError(ServerConnection server, Frame error, ServerReplies.Owed owed) {
         if (owed.request() == MessageType.Frontend.PARSE) {
@@ -137,8 +141,24 @@ final class NamedStatements {
             return false;
         }
         server.statements().remove(owed.prepared());
-        server.write(new Close(TargetKind.STATEMENT, stale));
-        replies.ownRequest(MessageType.Frontend.CLOSE, ServerReplies.Purpose.EVICT, null);
+        // Not closed yet: PostgreSQL skips every message up to Sync after an error, this Close too.
+        staleNames.add(stale);
+        return false;
+    }
+
+    /**
+     * Closes the statements found stale since the last ReadyForQuery; called once the server is
+     * past the failed batch. Returns true when it wrote to the server.
+     */
+    boolean closeStale(ServerConnection server) {
+        if (staleNames.isEmpty()) {
+            return false;
+        }
+        for (String stale : staleNames) {
+            server.write(new Close(TargetKind.STATEMENT, stale));
+            replies.ownRequest(MessageType.Frontend.CLOSE, ServerReplies.Purpose.EVICT, null);
+        }
+        staleNames.clear();
         return true;
     }
 
@@ -163,8 +183,13 @@ final class NamedStatements {
     private String prepare(ServerConnection server, StatementKey key, boolean hidden) {
         String name = server.statements().add(key);
         server.write(new Parse(name, key.sql(), key.parameterTypes()));
-        replies.ownRequest(
-                MessageType.Frontend.PARSE, hidden ? ServerReplies.Purpose.PREPARE : ServerReplies.Purpose.CLIENT, key);
+        if (!replies.ownRequest(
+                MessageType.Frontend.PARSE,
+                hidden ? ServerReplies.Purpose.PREPARE : ServerReplies.Purpose.CLIENT,
+                key)) {
+            // PostgreSQL is skipping to Sync after an error: this Parse will not happen.
+            server.statements().remove(key);
+        }
         String evicted = server.statements().evictBeyond(maxPerServer.getAsInt());
         if (evicted != null) {
             server.write(new Close(TargetKind.STATEMENT, evicted));

@@ -61,29 +61,52 @@ final class ServerReplies {
     }
 
     private final ArrayDeque<Owed> owed = new ArrayDeque<>();
+    /**
+     * After an error in an extended-protocol batch whose Sync was not sent yet, PostgreSQL discards
+     * every message up to that Sync: requests sent meanwhile owe nothing.
+     */
+    private boolean skippingUntilSync;
 
-    /** Records a client request sent to the server; requests without replies (Flush, COPY data) are ignored. */
-    void clientRequest(byte type) {
+    /**
+     * Records a client request sent to the server; requests without replies (Flush, COPY data) are
+     * ignored. Returns false when PostgreSQL will discard it (see {@link #skippingUntilSync}).
+     */
+    boolean clientRequest(byte type) {
         Owed entry = type >= 0 ? CLIENT_REQUESTS[type] : null;
-        if (entry != null) {
-            owed.add(entry);
-        }
+        return entry == null || add(entry);
     }
 
     /** Records a client request that uses one of pgmux's statements (a rewritten Bind or Describe). */
     void clientRequest(byte type, StatementKey statement) {
-        owed.add(new Owed(type, Purpose.CLIENT, null, statement));
+        add(new Owed(type, Purpose.CLIENT, null, statement));
     }
 
-    /** Records a request pgmux sent itself. */
-    void ownRequest(byte type, Purpose purpose, StatementKey prepared) {
-        owed.add(new Owed(type, purpose, null, prepared));
+    /** Records a request pgmux sent itself; false when PostgreSQL will discard it. */
+    boolean ownRequest(byte type, Purpose purpose, StatementKey prepared) {
+        return add(new Owed(type, purpose, null, prepared));
     }
 
     /** Records a request pgmux answers itself; the answer goes out at once when nothing is owed before it. */
     void answerLocally(byte type, Message reply, Consumer<Message> send) {
-        owed.add(new Owed(type, Purpose.LOCAL, reply, null));
-        sendLocalReplies(send);
+        if (add(new Owed(type, Purpose.LOCAL, reply, null))) {
+            sendLocalReplies(send);
+        }
+    }
+
+    private boolean add(Owed entry) {
+        if (skippingUntilSync) {
+            if (entry.request() != Frontend.SYNC) {
+                return false;
+            }
+            skippingUntilSync = false;
+        }
+        owed.add(entry);
+        return true;
+    }
+
+    /** True while PostgreSQL discards messages up to the next Sync. */
+    boolean isSkippingUntilSync() {
+        return skippingUntilSync;
     }
 
     /** The request the next server message belongs to; null when nothing is owed. */
@@ -97,6 +120,7 @@ final class ServerReplies {
 
     void clear() {
         owed.clear();
+        skippingUntilSync = false;
     }
 
     /**
@@ -115,6 +139,7 @@ final class ServerReplies {
             while (!owed.isEmpty() && owed.peek().request() != Frontend.SYNC) {
                 skipped.accept(owed.poll());
             }
+            skippingUntilSync = owed.isEmpty();
         }
         sendLocalReplies(send);
     }

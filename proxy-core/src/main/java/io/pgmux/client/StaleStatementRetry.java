@@ -34,6 +34,7 @@ final class StaleStatementRetry {
     private State state = State.IDLE;
     private long bytes;
     private boolean describes;
+    private Frame heldError;
     /** The batch being sent is itself a retry: it is not retried again. */
     private boolean replaying;
 
@@ -43,7 +44,7 @@ final class StaleStatementRetry {
             discard();
             state = status == TransactionStatus.IDLE && !replaying ? State.COPYING : State.IDLE;
         }
-        if (state != State.COPYING) {
+        if (state == State.IDLE) {
             return;
         }
         byte type = frame.type();
@@ -66,16 +67,33 @@ final class StaleStatementRetry {
         }
     }
 
-    /** An ErrorResponse for a request on one of pgmux's statements: true when it starts a retry (swallow it). */
+    /**
+     * An ErrorResponse for a request on one of pgmux's statements: true when it may start a retry;
+     * the error is then held (the caller gives up its frame) until the batch's ReadyForQuery, when
+     * the whole batch is known and {@link #canReplay()} decides.
+     */
     boolean tryRetry(Frame error, ServerReplies.Owed owed) {
         if (state != State.COPYING
-                || !describes
                 || owed.request() == MessageType.Frontend.PARSE
                 || !ErrorResponse.decode(error.body()).sqlState().equals(SqlState.FEATURE_NOT_SUPPORTED.code())) {
             return false;
         }
+        heldError = error.retainedDuplicate();
         state = State.RETRYING;
         return true;
+    }
+
+    /** At the failed batch's ReadyForQuery: whether it can be sent again (it described its result). */
+    boolean canReplay() {
+        return state == State.RETRYING && describes;
+    }
+
+    /** The batch cannot be retried after all: the held error, for the client (ownership passes). */
+    Frame giveUp() {
+        Frame error = heldError;
+        heldError = null;
+        discard();
+        return error;
     }
 
     boolean isRetrying() {
@@ -84,6 +102,10 @@ final class StaleStatementRetry {
 
     /** The failed batch's ReadyForQuery arrived: its messages, to send again (ownership passes). */
     List<Frame> takeReplay() {
+        if (heldError != null) {
+            heldError.release();
+            heldError = null;
+        }
         List<Frame> replay = List.copyOf(copies);
         copies.clear();
         bytes = 0;
@@ -101,6 +123,10 @@ final class StaleStatementRetry {
 
     /** Releases the copies; the client or its server went away, or the batch cannot be retried. */
     void discard() {
+        if (heldError != null) {
+            heldError.release();
+            heldError = null;
+        }
         copies.forEach(Frame::release);
         copies.clear();
         bytes = 0;
