@@ -462,7 +462,10 @@ class ServerFaultsIT {
             assertEquals(1, queryInt(c, "SELECT 1"));
         }
         awaitNoBusyServer();
-        assertEquals(0, pgmux.proxy().pool(DB, USER).counts().leased());
+        Await.until(
+                "the pool to have its server back",
+                Duration.ofSeconds(5),
+                () -> pgmux.proxy().pool(DB, USER).counts().leased() == 0);
     }
 
     private void awaitNoBusyServer() {
