@@ -2,6 +2,7 @@ package io.pgmux;
 
 import io.pgmux.config.ConfigException;
 import io.pgmux.config.ConfigLoader;
+import io.pgmux.config.DurationFormat;
 import io.pgmux.config.PgmuxConfig;
 import io.pgmux.testkit.TestPostgres;
 import java.io.IOException;
@@ -152,7 +153,9 @@ public final class Main {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        log.info("stopping: running transactions may finish within shutdown-timeout ({})", config.shutdownTimeout());
+        log.info(
+                "stopping: running transactions may finish within shutdown-timeout ({})",
+                DurationFormat.of(config.shutdownTimeout()));
         server.drain(config.shutdownTimeout());
         afterStop.run();
         return EXIT_OK;

@@ -16,6 +16,7 @@ import io.pgmux.auth.UserDirectory;
 import io.pgmux.client.CancelRouter;
 import io.pgmux.client.ClientContext;
 import io.pgmux.client.ClientInitializer;
+import io.pgmux.config.DurationFormat;
 import io.pgmux.config.PgmuxConfig;
 import io.pgmux.metrics.HttpEndpoints;
 import io.pgmux.metrics.PgmuxMetrics;
@@ -130,7 +131,7 @@ public final class PgmuxServer implements AutoCloseable {
             listener.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
         ChannelGroupFuture allGone = clients.newCloseFuture();
-        log.info("draining {} client(s), at most {}", clients.size(), timeout);
+        log.info("draining {} client(s), at most {}", clients.size(), DurationFormat.of(timeout));
         clients.forEach(ClientInitializer::drain);
         if (!allGone.awaitUninterruptibly(Math.max(1, timeout.toMillis()))) {
             log.warn("shutdown-timeout reached: cutting off {} client(s) still in a transaction", clients.size());
