@@ -1,5 +1,6 @@
 package io.pgmux.client;
 
+import io.netty.buffer.ByteBuf;
 import io.pgmux.protocol.Frame;
 import io.pgmux.protocol.MessageType;
 import io.pgmux.protocol.SqlState;
@@ -42,7 +43,11 @@ final class StaleStatementRetry {
     void onSend(Frame frame, boolean batchStart, TransactionStatus status) {
         if (batchStart) {
             discard();
-            state = status == TransactionStatus.IDLE && !replaying ? State.COPYING : State.IDLE;
+            // Only a batch that opens with a named statement can hit a stale one of pgmux's; others
+            // (unnamed statements, simple queries) cost nothing here.
+            state = status == TransactionStatus.IDLE && !replaying && opensWithNamedStatement(frame)
+                    ? State.COPYING
+                    : State.IDLE;
         }
         if (state == State.IDLE) {
             return;
@@ -58,6 +63,23 @@ final class StaleStatementRetry {
         describes |= type == MessageType.Frontend.DESCRIBE;
         copies.add(frame.retainedDuplicate());
         bytes += frame.wireLength();
+    }
+
+    /** A named Parse, a Bind to a named statement, or a Describe of one: peeks, decodes nothing. */
+    private static boolean opensWithNamedStatement(Frame frame) {
+        ByteBuf body = frame.body();
+        return switch (frame.type()) {
+            case MessageType.Frontend.PARSE -> body.isReadable() && body.getByte(body.readerIndex()) != 0;
+            case MessageType.Frontend.BIND -> {
+                int portalEnd = body.indexOf(body.readerIndex(), body.writerIndex(), (byte) 0);
+                yield portalEnd >= 0 && portalEnd + 1 < body.writerIndex() && body.getByte(portalEnd + 1) != 0;
+            }
+            case MessageType.Frontend.DESCRIBE ->
+                body.readableBytes() > 1
+                        && body.getByte(body.readerIndex()) == 'S'
+                        && body.getByte(body.readerIndex() + 1) != 0;
+            default -> false;
+        };
     }
 
     /** Something of this batch reached the client: a retry could no longer be hidden. */

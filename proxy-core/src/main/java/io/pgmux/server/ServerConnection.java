@@ -390,15 +390,6 @@ public final class ServerConnection {
         channel.close();
     }
 
-    /** Fails the login (if still pending) and closes; used for timeouts. */
-    void abortLogin(PgmuxException error) {
-        if (phase == Phase.LOGIN) {
-            failLogin(error);
-            closing = true;
-            channel.close();
-        }
-    }
-
     private void onLoginFrame(Frame frame) {
         try {
             login.handle(frame).ifPresent(this::send);

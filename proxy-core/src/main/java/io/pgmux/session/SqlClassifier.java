@@ -85,18 +85,25 @@ public final class SqlClassifier {
 
     /** A cheap first look: most queries mention none of the words that matter. */
     private static boolean mayAffectSession(String sql) {
-        String lower = sql.toLowerCase(Locale.ROOT);
-        return lower.contains("set")
-                || lower.contains("listen")
-                || lower.contains("discard")
-                || lower.contains("temp")
-                || lower.contains("hold")
-                || lower.contains("prepare")
-                || lower.contains("deallocate")
-                || lower.contains("advisory")
-                || lower.contains("close")
-                || lower.contains("drop");
+        // Runs on every Query and Parse: one pass, no copy of the text.
+        for (int i = 0; i < sql.length(); i++) {
+            switch (Character.toLowerCase(sql.charAt(i))) {
+                case 's', 'l', 'd', 't', 'h', 'p', 'a', 'c' -> {
+                    for (String word : TRIGGERS) {
+                        if (sql.regionMatches(true, i, word, 0, word.length())) {
+                            return true;
+                        }
+                    }
+                }
+                default -> {}
+            }
+        }
+        return false;
     }
+
+    /** Words without which no statement affects session state ("set" also covers RESET). */
+    private static final List<String> TRIGGERS =
+            List.of("set", "listen", "discard", "temp", "hold", "prepare", "deallocate", "advisory", "close", "drop");
 
     private static void classifyStatement(List<Token> t, List<SessionEffect> out) {
         for (int k = 0; k + 1 < t.size(); k++) {
