@@ -53,6 +53,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -113,6 +114,12 @@ public final class ClientSession implements ServerListener {
     private Future<ServerConnection> request;
     private ScheduledFuture<?> waitTimer;
     private ScheduledFuture<?> loginTimer;
+    /** client-idle-timeout between transactions, idle-transaction-timeout inside one; armed while the client is quiet. */
+    private Deadline quietDeadline;
+    /** query-timeout from when a request went to the server until its ReadyForQuery, then the cancel's grace period. */
+    private Deadline queryDeadline;
+    /** query-timeout sent a CancelRequest for the running request; PostgreSQL's 57014 is reworded to say why. */
+    private boolean queryCanceled;
     /** Query, Sync and FunctionCall messages sent to the server and not yet answered by ReadyForQuery. */
     private int outstanding;
     /** Extended-protocol messages sent since the last Sync. */
@@ -169,6 +176,8 @@ public final class ClientSession implements ServerListener {
     // ---- channel events -------------------------------------------------------------------
 
     void onActive() {
+        quietDeadline = new Deadline(channel.eventLoop(), this::onQuietTimeout);
+        queryDeadline = new Deadline(channel.eventLoop(), this::onQueryTimeout);
         connectMillis = requestMillis = System.currentTimeMillis();
         publish();
         SessionDirectory directory = context.registry().directory();
@@ -415,6 +424,7 @@ public final class ClientSession implements ServerListener {
         phase = Phase.IDLE;
         metrics.state(ClientState.IDLE);
         publish();
+        becameQuiet();
         log.info(
                 "client {} logged in: user={} database={} from {}",
                 name(),
@@ -444,6 +454,7 @@ public final class ClientSession implements ServerListener {
             admin.onFrame(frame);
             return;
         }
+        quietDeadline.disarm();
         if (phase == Phase.ACTIVE) {
             sendToServer(frame);
             return;
@@ -473,6 +484,7 @@ public final class ClientSession implements ServerListener {
             skipUntilSync = false;
             status = TransactionStatus.IDLE;
             write(ReadyForQuery.IDLE);
+            becameQuiet();
         }
         channel.flush();
     }
@@ -482,6 +494,7 @@ public final class ClientSession implements ServerListener {
         retry.onSend(frame, outstanding == 0 && !inBatch, status);
         switch (type) {
             case MessageType.Frontend.QUERY -> {
+                startQueryClock();
                 outstanding++;
                 track(SqlClassifier.classify(Query.decode(frame.body()).sql()));
             }
@@ -522,8 +535,12 @@ public final class ClientSession implements ServerListener {
                     return;
                 }
             }
-            case MessageType.Frontend.FUNCTION_CALL -> outstanding++;
+            case MessageType.Frontend.FUNCTION_CALL -> {
+                startQueryClock();
+                outstanding++;
+            }
             case MessageType.Frontend.SYNC -> {
+                startQueryClock();
                 outstanding++;
                 inBatch = false;
             }
@@ -634,6 +651,7 @@ public final class ClientSession implements ServerListener {
             phase = Phase.IDLE;
             metrics.state(ClientState.IDLE);
             publish();
+            becameQuiet();
             channel.config().setAutoRead(true);
             return;
         }
@@ -757,6 +775,7 @@ public final class ClientSession implements ServerListener {
                     if (outstanding > 0) {
                         outstanding--;
                     }
+                    onRequestAnswered();
                     if (status != TransactionStatus.IDLE && pool.settings().mode() == PoolMode.STATEMENT) {
                         refuseTransaction(from, frame);
                         wrote = true;
@@ -778,7 +797,12 @@ public final class ClientSession implements ServerListener {
                     from.settings().put(changed.name(), changed.value());
                     session.onParameterStatus(changed.name(), changed.value());
                 }
-                case MessageType.Backend.ERROR_RESPONSE -> failedSinceReady = true;
+                case MessageType.Backend.ERROR_RESPONSE -> {
+                    failedSinceReady = true;
+                    if (queryCanceled) {
+                        frame = rewordQueryTimeout(frame);
+                    }
+                }
                 default -> {}
             }
             metrics.toClient(frame, outstanding > 0 || inBatch);
@@ -801,6 +825,9 @@ public final class ClientSession implements ServerListener {
             channel.flush();
         }
         if (status != TransactionStatus.IDLE || outstanding != 0 || inBatch || !replies.isEmpty()) {
+            if (outstanding == 0 && !inBatch && replies.isEmpty()) {
+                becameQuiet(); // idle in a transaction
+            }
             if (!channel.isWritable()) {
                 // The client is not keeping up (a big result): stop reading from the server until it is.
                 from.channel().config().setAutoRead(false);
@@ -824,6 +851,7 @@ public final class ClientSession implements ServerListener {
             // The client is not keeping up (a big result): stop reading from the server until it is.
             from.channel().config().setAutoRead(false);
         }
+        becameQuiet();
     }
 
     /**
@@ -935,9 +963,18 @@ public final class ClientSession implements ServerListener {
         metrics.serverLost();
         publish();
         channel.config().setAutoRead(true);
-        PgmuxException error = new PgmuxException(
-                SqlState.CONNECTION_FAILURE, "server connection lost: %s (pool %s)", cause, pool.key());
         log.warn("client {} lost server {}: {}", name(), from.name(), cause);
+        reportServerGone(new PgmuxException(
+                SqlState.CONNECTION_FAILURE, "server connection lost: %s (pool %s)", cause, pool.key()));
+    }
+
+    /**
+     * The client's server is gone mid-request or mid-transaction: the client gets {@code error} now when it waits for
+     * an answer, or at its next message when it sits idle in the transaction.
+     */
+    private void reportServerGone(PgmuxException error) {
+        queryDeadline.disarm();
+        queryCanceled = false;
         if (outstanding > 0) {
             writeError(error);
             for (int i = 0; i < outstanding; i++) {
@@ -954,6 +991,7 @@ public final class ClientSession implements ServerListener {
         outstanding = 0;
         inBatch = false;
         status = TransactionStatus.IDLE;
+        becameQuiet();
     }
 
     @Override
@@ -989,6 +1027,130 @@ public final class ClientSession implements ServerListener {
         released.detach();
         released.channel().config().setAutoRead(true);
         pool.release(released, reason);
+    }
+
+    // ---- client-idle-timeout, idle-transaction-timeout, query-timeout ---------------------------
+
+    /**
+     * The client has its answer and nothing is under way: from now, client-idle-timeout runs, or
+     * idle-transaction-timeout when its server is in a transaction.
+     */
+    private void becameQuiet() {
+        Duration timeout = isIdleInTransaction()
+                ? pool.settings().idleTransactionTimeout()
+                : pool.settings().clientIdleTimeout();
+        if (timeout.isZero()) {
+            quietDeadline.disarm();
+        } else {
+            quietDeadline.at(System.nanoTime() + timeout.toNanos());
+        }
+    }
+
+    private boolean isIdleInTransaction() {
+        return server != null && status != TransactionStatus.IDLE;
+    }
+
+    private void onQuietTimeout() {
+        if (phase == Phase.CLOSED || phase == Phase.WAITING) {
+            return;
+        }
+        if (isIdleInTransaction()) {
+            Duration timeout = pool.settings().idleTransactionTimeout();
+            fatal(
+                    SqlState.IDLE_IN_TRANSACTION_SESSION_TIMEOUT,
+                    "idle_transaction_timeout: terminating connection idle in a transaction for "
+                            + DurationFormat.of(timeout) + " (idle-transaction-timeout = " + DurationFormat.of(timeout)
+                            + "); the transaction is rolled back");
+        } else {
+            Duration timeout = pool.settings().clientIdleTimeout();
+            fatal(
+                    SqlState.PROTOCOL_VIOLATION,
+                    "client_idle_timeout: terminating connection idle for " + DurationFormat.of(timeout)
+                            + " (client-idle-timeout = " + DurationFormat.of(timeout) + ")");
+        }
+    }
+
+    /** A request goes to the server; when nothing else was running, query-timeout starts counting. */
+    private void startQueryClock() {
+        if (outstanding == 0 && !queryCanceled) {
+            Duration timeout = pool.settings().queryTimeout();
+            if (!timeout.isZero()) {
+                queryDeadline.at(System.nanoTime() + timeout.toNanos());
+            }
+        }
+    }
+
+    /** A ReadyForQuery answered a request: a cancel sent by query-timeout is done with; the next request's clock runs. */
+    private void onRequestAnswered() {
+        queryCanceled = false;
+        if (outstanding == 0) {
+            queryDeadline.disarm();
+        } else {
+            Duration timeout = pool.settings().queryTimeout();
+            if (!timeout.isZero()) {
+                queryDeadline.at(System.nanoTime() + timeout.toNanos());
+            }
+        }
+    }
+
+    /**
+     * query-timeout passed: PostgreSQL is asked to cancel the request, which then fails with 57014 and the client stays
+     * connected. If no ReadyForQuery comes within the grace period after that, the server is closed instead.
+     */
+    private void onQueryTimeout() {
+        ServerConnection current = server;
+        if (current == null || phase != Phase.ACTIVE || outstanding == 0) {
+            return;
+        }
+        Duration timeout = pool.settings().queryTimeout();
+        if (!queryCanceled) {
+            queryCanceled = true;
+            log.info(
+                    "client {}: request on server {} ran longer than query-timeout = {}; canceling it",
+                    name(),
+                    current.name(),
+                    DurationFormat.of(timeout));
+            current.backendKey()
+                    .ifPresent(key -> context.connector().cancel(channel.eventLoop(), current.remoteAddress(), key));
+            queryDeadline.at(System.nanoTime() + cancelGrace(timeout).toNanos());
+            return;
+        }
+        log.warn(
+                "client {}: server {} did not honour the query-timeout cancel within {}; closing it",
+                name(),
+                current.name(),
+                DurationFormat.of(cancelGrace(timeout)));
+        replies.clear();
+        retry.discard();
+        releaseServer(CloseReason.DIRTY);
+        reportServerGone(new PgmuxException(
+                SqlState.QUERY_CANCELED,
+                "canceling statement due to query_timeout (query-timeout = %s); the server did not stop within %s"
+                        + " and its connection was closed",
+                DurationFormat.of(timeout),
+                DurationFormat.of(cancelGrace(timeout))));
+        channel.config().setAutoRead(true);
+    }
+
+    /** How long a canceled request may take to stop: as long as query-timeout, at least 1s and at most 10s. */
+    static Duration cancelGrace(Duration queryTimeout) {
+        Duration atLeast = queryTimeout.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : queryTimeout;
+        return atLeast.compareTo(Duration.ofSeconds(10)) > 0 ? Duration.ofSeconds(10) : atLeast;
+    }
+
+    /** PostgreSQL's "canceling statement due to user request", when pgmux sent the cancel, says query_timeout. */
+    private Frame rewordQueryTimeout(Frame frame) {
+        ErrorResponse error = ErrorResponse.decode(frame.body());
+        if (!error.sqlState().equals(SqlState.QUERY_CANCELED.code())) {
+            return frame;
+        }
+        Map<Character, String> fields = new LinkedHashMap<>(error.fields());
+        fields.put(
+                ErrorResponse.MESSAGE,
+                "canceling statement due to query_timeout (query-timeout = "
+                        + DurationFormat.of(pool.settings().queryTimeout()) + ")");
+        frame.release();
+        return new Frame(new ErrorResponse(fields).toByteBuf(channel.alloc()));
     }
 
     // ---- ending -------------------------------------------------------------------------------
@@ -1028,6 +1190,10 @@ public final class ClientSession implements ServerListener {
         }
         if (loginTimer != null) {
             loginTimer.cancel(false);
+        }
+        if (quietDeadline != null) {
+            quietDeadline.cancel();
+            queryDeadline.cancel();
         }
         if (request != null) {
             // If the pool already handed a server over, onAcquired gives it back.
