@@ -13,6 +13,7 @@ import io.pgmux.server.ServerConnection;
 import io.pgmux.server.ServerConnector;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,7 +48,8 @@ public final class Pool {
         this.target = target;
         this.connector = connector;
         this.nanoClock = nanoClock;
-        this.state = new PoolState<>(limits(database.pool()));
+        // Each server's lifetime is jittered (±10 %) so that servers opened together are not all replaced at once.
+        this.state = new PoolState<>(limits(database.pool()), PoolState.jitteredLifetimes(new Random()));
         // Last: the gauges call counts() at scrape time, which needs the state above.
         this.metrics = metrics.pool(key, this::counts);
     }

@@ -8,7 +8,9 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.Set;
+import java.util.function.DoubleSupplier;
 import java.util.function.Predicate;
 
 /**
@@ -23,9 +25,18 @@ import java.util.function.Predicate;
 public final class PoolState<S, W> {
     private record IdleServer<S>(S server, long idleSinceNanos) {}
 
+    /** An open server: when it connected, and the factor its server-lifetime is scaled by (the jitter). */
+    private record Open(long bornNanos, double lifetimeFactor) {}
+
+    /** How far a server's lifetime may stray from server-lifetime, either way: ±10 %. */
+    public static final double LIFETIME_JITTER = 0.10;
+
     private final ArrayDeque<IdleServer<S>> idle = new ArrayDeque<>();
     private final Set<S> leased = new HashSet<>();
-    private final Map<S, Long> bornNanos = new HashMap<>();
+    private final Map<S, Open> bornNanos = new HashMap<>();
+    /** Picks each new server's lifetime factor; see {@link #jitteredLifetimes}. */
+    private final DoubleSupplier lifetimeFactor;
+
     private final ArrayDeque<W> waiters = new ArrayDeque<>();
     private int connecting;
     private boolean closed;
@@ -37,8 +48,23 @@ public final class PoolState<S, W> {
     private SqlState lastFailureState;
     private String lastFailureMessage;
 
+    /** A pool whose servers all live exactly server-lifetime. */
     public PoolState(PoolLimits limits) {
+        this(limits, () -> 1.0);
+    }
+
+    /**
+     * A pool whose servers live server-lifetime times a factor {@code lifetimeFactor} picks for each when it connects,
+     * so that servers opened together (at start, after an outage) do not all expire, and reconnect, together.
+     */
+    public PoolState(PoolLimits limits, DoubleSupplier lifetimeFactor) {
         this.limits = limits;
+        this.lifetimeFactor = lifetimeFactor;
+    }
+
+    /** Factors spread evenly over 1 ± {@link #LIFETIME_JITTER}, drawn from {@code random}. */
+    public static DoubleSupplier jitteredLifetimes(Random random) {
+        return () -> 1.0 - LIFETIME_JITTER + 2 * LIFETIME_JITTER * random.nextDouble();
     }
 
     /** A waiter asks for a server; {@code preferred} picks among idle ones (e.g. same event loop). */
@@ -95,7 +121,7 @@ public final class PoolState<S, W> {
     public List<Decision<S, W>> connected(S server, long nowNanos) {
         connecting--;
         retryDelayNanos = 0;
-        bornNanos.put(server, nowNanos);
+        bornNanos.put(server, new Open(nowNanos, lifetimeFactor.getAsDouble()));
         List<Decision<S, W>> out = new ArrayList<>(1);
         if (closed) {
             bornNanos.remove(server);
@@ -282,8 +308,8 @@ public final class PoolState<S, W> {
 
     private boolean isExpired(S server, long nowNanos) {
         long lifetime = limits.serverLifetime().toNanos();
-        Long born = bornNanos.get(server);
-        return lifetime > 0 && born != null && nowNanos - born >= lifetime;
+        Open open = bornNanos.get(server);
+        return lifetime > 0 && open != null && nowNanos - open.bornNanos() >= (long) (lifetime * open.lifetimeFactor());
     }
 
     private int total() {

@@ -308,6 +308,33 @@ class PoolStateTest {
         assertCounts(pool, 1, 1, 0, 0, 0);
     }
 
+    @Test
+    void serverLifetimesAreJitteredSoServersOpenedTogetherExpireApart() {
+        Deque<Double> factors = new ArrayDeque<>(List.of(0.9, 1.1));
+        PoolState<String, String> pool =
+                new PoolState<>(new PoolLimits(2, 0, Duration.ZERO, Duration.ofMinutes(30)), factors::removeFirst);
+        parkIdle(pool, T0, "s1", "s2");
+
+        assertEquals(List.of(), pool.reap(T0 + minutes(26)));
+        assertEquals(List.of(close("s1", CloseReason.LIFETIME)), pool.reap(T0 + minutes(27)));
+        assertEquals(List.of(), pool.reap(T0 + minutes(32)));
+        assertEquals(List.of(close("s2", CloseReason.LIFETIME)), pool.reap(T0 + minutes(33)));
+    }
+
+    @Test
+    void jitteredLifetimesSpreadOverTenPercentEitherWay() {
+        var factors = PoolState.jitteredLifetimes(new Random(42));
+        double min = 2;
+        double max = 0;
+        for (int i = 0; i < 1_000; i++) {
+            double factor = factors.getAsDouble();
+            min = Math.min(min, factor);
+            max = Math.max(max, factor);
+        }
+        assertTrue(min >= 0.9 && min < 0.92, "smallest factor " + min);
+        assertTrue(max <= 1.1 && max > 1.08, "largest factor " + max);
+    }
+
     // ---- connect failures and lost servers ----------------------------------------------------
 
     @Test
