@@ -11,6 +11,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.pgmux.admin.AdminConsole;
+import io.pgmux.auth.AuthQuery;
 import io.pgmux.auth.ClientAuthenticator;
 import io.pgmux.auth.UserDirectory;
 import io.pgmux.client.CancelRouter;
@@ -64,7 +65,7 @@ public final class PgmuxServer implements AutoCloseable {
         this.registry = new PoolRegistry(config, connector, System::nanoTime, metrics);
         SecureRandom random = new SecureRandom();
         ClientAuthenticator authenticator = new ClientAuthenticator(
-                config.auth().type(), new UserDirectory(config.auth().users(), random));
+                config.auth().type(), new UserDirectory(config.auth().users(), random), new AuthQuery(registry));
         this.context = new ClientContext(registry, authenticator, new CancelRouter(random), connector, metrics);
         AdminConsole.onShutdown(registry, () -> drain(config.shutdownTimeout()));
     }

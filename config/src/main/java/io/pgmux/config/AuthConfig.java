@@ -24,6 +24,12 @@ public record AuthConfig(
                 (name, user) -> p.check(name.equals(user.name()), "auth.users." + name, "holds user " + user.name()));
         p.check(query.isEmpty() || !query.get().isBlank(), "auth.query", "must not be empty; null disables it");
         p.check(query.isEmpty() || queryUser.isPresent(), "auth.query-user", "must be set when auth.query is");
+        p.check(
+                query.isEmpty() || query.get().isBlank() || query.get().contains("$1"),
+                "auth.query",
+                "must take the user name as parameter $1, e.g. \"SELECT usename, passwd FROM pg_shadow WHERE usename ="
+                        + " $1\"");
+        p.check(queryUser.isEmpty() || !queryUser.get().isBlank(), "auth.query-user", "must not be empty");
         p.throwIfAny();
     }
 

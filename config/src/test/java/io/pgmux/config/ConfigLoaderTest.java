@@ -88,7 +88,7 @@ class ConfigLoaderTest {
                 pgmux {
                   listen.port = 7432
                   pool { mode = session, size = 5, query-wait-timeout = 500ms, server-reset-query = "" }
-                  auth { type = md5, query = "SELECT 1", query-user = "pgmux_auth" }
+                  auth { type = md5, query = "SELECT * FROM pgmux_lookup($1)", query-user = "pgmux_auth" }
                   tls.server { mode = verify-full, ca = "/etc/ssl/ca.pem" }
                 }
                 """);

@@ -164,6 +164,15 @@ class ValidationTest {
     }
 
     @Test
+    void authQueryTakesTheUserNameAsParameter() {
+        assertProblems(
+                "pgmux.auth { query = \"SELECT usename, passwd FROM pg_shadow\", query-user = \"\" }",
+                "config:1: auth.query must take the user name as parameter $1, e.g. \"SELECT usename, passwd FROM"
+                        + " pg_shadow WHERE usename = $1\"",
+                "config:1: auth.query-user must not be empty");
+    }
+
+    @Test
     void constructorsCheckTheirFields() throws Exception {
         InvalidSettingsException e = assertThrows(InvalidSettingsException.class, () -> new ListenConfig("", 6432, 0));
         assertEquals(List.of("listen.host must be set", "listen.backlog must be >= 1, got 0"), e.problems());

@@ -12,7 +12,6 @@ import io.pgmux.config.DatabaseConfig;
 import io.pgmux.config.DurationFormat;
 import io.pgmux.config.PgmuxConfig;
 import io.pgmux.config.PoolSettings;
-import io.pgmux.config.UserConfig;
 import io.pgmux.directory.ClientSnapshot;
 import io.pgmux.directory.ServerSnapshot;
 import io.pgmux.metrics.ClientState;
@@ -32,12 +31,14 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -196,19 +197,25 @@ final class AdminViews {
                 n("current_connections"),
                 n("max_user_client_connections"),
                 n("current_client_connections"));
-        for (UserConfig user : new TreeMap<>(config.auth().users()).values()) {
-            PoolSettings p = user.pool().map(o -> o.over(config.pool())).orElse(config.pool());
+        // The configured users, and those auth.query found once they logged in (with the pool defaults).
+        Map<String, PoolSettings> users = new TreeMap<>();
+        registry.queriedUsers().forEach(name -> users.put(name, config.pool()));
+        config.auth()
+                .users()
+                .forEach((name, user) -> users.put(
+                        name, user.pool().map(o -> o.over(config.pool())).orElse(config.pool())));
+        users.forEach((name, p) -> {
             long servers = 0;
             long clients = 0;
             for (Pool pool : registry.pools()) {
-                if (pool.key().user().equals(user.name())) {
+                if (pool.key().user().equals(name)) {
                     Pool.Counts c = pool.counts();
                     servers += c.open() + c.connecting();
                     clients += clients(pool) + pool.metrics().clients(ClientState.WAITING);
                 }
             }
-            b.row(user.name(), p.size(), p.reserveSize(), mode(p), p.maxUserConnections(), servers, 0, clients);
-        }
+            b.row(name, p.size(), p.reserveSize(), mode(p), p.maxUserConnections(), servers, 0, clients);
+        });
         return b.build();
     }
 
@@ -228,7 +235,9 @@ final class AdminViews {
         long loginClients = metrics.beforeLogin().clients(ClientState.LOGIN);
         Map<String, Long> items = new LinkedHashMap<>();
         items.put("databases", (long) config.databases().size());
-        items.put("users", (long) config.auth().users().size());
+        Set<String> users = new HashSet<>(config.auth().users().keySet());
+        users.addAll(registry.queriedUsers());
+        items.put("users", (long) users.size());
         items.put("pools", (long) registry.pools().size());
         items.put("free_clients", 0L);
         items.put("used_clients", usedClients);

@@ -1,6 +1,9 @@
 package io.pgmux.auth;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
 import io.pgmux.config.AuthType;
 import io.pgmux.config.UserConfig;
 import io.pgmux.protocol.ProtocolException;
@@ -21,18 +24,21 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Authenticates clients as {@code auth.type} asks (trust, plain, md5, scram-sha-256) against the
- * {@link UserDirectory}. An unknown user goes through the same exchange as a known one and fails
- * at the end, as PostgreSQL does, so that user names cannot be probed.
+ * {@link UserDirectory}, or, for users it does not list, against what {@link AuthQuery} finds on
+ * PostgreSQL. An unknown user goes through the same exchange as a known one and fails at the end,
+ * as PostgreSQL does, so that user names cannot be probed.
  */
 public final class ClientAuthenticator {
     private static final Logger log = LoggerFactory.getLogger(ClientAuthenticator.class);
 
     private final AuthType type;
     private final UserDirectory users;
+    private final AuthQuery query;
 
-    public ClientAuthenticator(AuthType type, UserDirectory users) {
+    public ClientAuthenticator(AuthType type, UserDirectory users, AuthQuery query) {
         this.type = type;
         this.users = users;
+        this.query = query;
     }
 
     public UserDirectory users() {
@@ -44,38 +50,69 @@ public final class ClientAuthenticator {
         /** Send these and wait for the client's next password message. */
         record Challenge(BackendMessage message) implements Step {}
 
-        /** Logged in; send {@code finalMessage} (if any) before AuthenticationOk. */
-        record Success(Optional<BackendMessage> finalMessage, Optional<byte[]> scramClientKey) implements Step {}
+        /**
+         * Logged in; send {@code finalMessage} (if any) before AuthenticationOk.
+         *
+         * @param scramClientKey the ClientKey the client proved in a SCRAM login
+         * @param queriedPassword for a user {@code auth.query} found: what pgmux logs in to PostgreSQL with as that
+         *     user (the secret the query returned, or the client's own password under {@code auth.type = plain})
+         */
+        record Success(
+                Optional<BackendMessage> finalMessage,
+                Optional<byte[]> scramClientKey,
+                Optional<String> queriedPassword)
+                implements Step {}
 
         /** Wrong password or unknown user: 28P01. */
         record Failure(String message) implements Step {}
     }
 
-    /** Starts a login for {@code user}. */
-    public Exchange begin(String user) {
-        return new Exchange(user, users.find(user));
+    /**
+     * Starts a login for {@code user} to {@code database}. A user the directory lists is ready at once; any other
+     * runs {@code auth.query} first (unless it is off, or {@code auth.type = trust} needs no secret). The future
+     * completes on {@code loop}, or fails with a {@code PgmuxException} when the query cannot run.
+     */
+    public Future<Exchange> begin(String user, String database, EventLoop loop, String clientName) {
+        Optional<String> known = users.find(user).map(UserConfig::password);
+        if (known.isPresent() || type == AuthType.TRUST || !query.appliesTo(database)) {
+            return loop.newSucceededFuture(new Exchange(user, known, false));
+        }
+        Promise<Exchange> begun = loop.newPromise();
+        Future<Optional<String>> lookup = query.lookup(database, user, loop, clientName);
+        lookup.addListener(f -> {
+            if (lookup.isSuccess()) {
+                begun.setSuccess(new Exchange(user, lookup.getNow(), true));
+            } else {
+                begun.setFailure(lookup.cause());
+            }
+        });
+        return begun;
     }
 
     /** One client's login, driven by {@link #start} and then {@link #onPassword} per 'p' message. */
     public final class Exchange {
         private final String user;
-        private final Optional<UserConfig> config;
+        /** The stored password, MD5 hash or SCRAM verifier; empty for an unknown user. */
+        private final Optional<String> secret;
+        /** The secret came from auth.query, not from pgmux's configuration. */
+        private final boolean queried;
+
         private byte[] md5Salt;
         private ScramServerExchange scram;
         private boolean scramFirstDone;
 
-        private Exchange(String user, Optional<UserConfig> config) {
+        private Exchange(String user, Optional<String> secret, boolean queried) {
             this.user = user;
-            this.config = config;
+            this.secret = secret;
+            this.queried = queried;
         }
 
         public Step start() {
             AuthType method = type;
             if (method == AuthType.TRUST) {
-                return new Step.Success(Optional.empty(), Optional.empty());
+                return new Step.Success(Optional.empty(), Optional.empty(), Optional.empty());
             }
-            if (method == AuthType.MD5
-                    && config.map(c -> ScramVerifier.isVerifier(c.password())).orElse(false)) {
+            if (method == AuthType.MD5 && secret.map(ScramVerifier::isVerifier).orElse(false)) {
                 // As PostgreSQL does: an md5 rule with a SCRAM-stored password uses SCRAM.
                 method = AuthType.SCRAM_SHA_256;
             }
@@ -87,13 +124,15 @@ public final class ClientAuthenticator {
                     users.random().nextBytes(md5Salt);
                     return new Step.Challenge(new Authentication.Md5Password(md5Salt));
                 default:
-                    ScramVerifier verifier = config.flatMap(users::scramVerifier)
-                            .orElseGet(() -> ScramVerifier.fromPassword(randomPassword(), users.random()));
-                    if (config.isPresent() && users.scramVerifier(config.get()).isEmpty()) {
+                    Optional<ScramVerifier> stored = secret.flatMap(s -> users.scramVerifier(user, s));
+                    ScramVerifier verifier =
+                            stored.orElseGet(() -> ScramVerifier.fromPassword(randomPassword(), users.random()));
+                    if (secret.isPresent() && stored.isEmpty()) {
                         log.warn(
-                                "user \"{}\" has an MD5 password in pgmux's configuration, which cannot verify a SCRAM"
-                                        + " login; the login will fail",
-                                user);
+                                "user \"{}\" has an MD5 password {}, which cannot verify a SCRAM login; the login will"
+                                        + " fail (auth.type = md5 would accept it)",
+                                user,
+                                queried ? "in PostgreSQL (found by auth.query)" : "in pgmux's configuration");
                     }
                     scram = new ScramServerExchange(verifier, users.random());
                     return new Step.Challenge(new Authentication.Sasl(List.of(ScramServerExchange.MECHANISM)));
@@ -106,12 +145,17 @@ public final class ClientAuthenticator {
                 return onScram(body);
             }
             String response = PasswordMessage.decode(body).password();
-            if (config.isEmpty()) {
+            if (secret.isEmpty()) {
                 return failure();
             }
-            String stored = config.get().password();
+            String stored = secret.get();
             boolean ok = md5Salt != null ? verifyMd5(stored, response) : verifyPlain(stored, response);
-            return ok ? new Step.Success(Optional.empty(), Optional.empty()) : failure();
+            if (!ok) {
+                return failure();
+            }
+            // Under plain the client's own password is known, which answers whatever PostgreSQL asks for.
+            Optional<String> serverPassword = md5Salt != null ? Optional.of(stored) : Optional.of(response);
+            return new Step.Success(Optional.empty(), Optional.empty(), queried ? serverPassword : Optional.empty());
         }
 
         private Step onScram(ByteBuf body) {
@@ -126,10 +170,13 @@ public final class ClientAuthenticator {
             }
             Optional<String> serverFinal =
                     scram.serverFinal(SaslResponse.decode(body).data());
-            if (serverFinal.isEmpty() || config.isEmpty()) {
+            if (serverFinal.isEmpty() || secret.isEmpty()) {
                 return failure();
             }
-            return new Step.Success(Optional.of(new Authentication.SaslFinal(serverFinal.get())), scram.clientKey());
+            return new Step.Success(
+                    Optional.of(new Authentication.SaslFinal(serverFinal.get())),
+                    scram.clientKey(),
+                    queried ? secret : Optional.empty());
         }
 
         private boolean verifyMd5(String stored, String response) {

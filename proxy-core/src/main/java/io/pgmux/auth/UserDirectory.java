@@ -27,8 +27,7 @@ public final class UserDirectory {
     }
 
     /** The SCRAM verifier for a user whose secret is a plain password or a verifier; empty for MD5. */
-    Optional<ScramVerifier> scramVerifier(UserConfig user) {
-        String secret = user.password();
+    Optional<ScramVerifier> scramVerifier(String user, String secret) {
         if (ScramVerifier.isVerifier(secret)) {
             return Optional.of(ScramVerifier.parse(secret));
         }
@@ -36,7 +35,7 @@ public final class UserDirectory {
             return Optional.empty();
         }
         return Optional.of(derivedVerifiers.computeIfAbsent(
-                user.name() + "\0" + secret, k -> ScramVerifier.fromPassword(secret, random)));
+                user + "\0" + secret, k -> ScramVerifier.fromPassword(secret, random)));
     }
 
     SecureRandom random() {

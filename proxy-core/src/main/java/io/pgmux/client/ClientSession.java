@@ -19,6 +19,7 @@ import io.pgmux.metrics.ClientMetrics;
 import io.pgmux.metrics.ClientState;
 import io.pgmux.pool.CloseReason;
 import io.pgmux.pool.Pool;
+import io.pgmux.pool.PoolRegistry;
 import io.pgmux.protocol.Frame;
 import io.pgmux.protocol.MessageType;
 import io.pgmux.protocol.PgmuxException;
@@ -254,7 +255,28 @@ public final class ClientSession implements ServerListener {
         }
         phase = Phase.AUTHENTICATING;
         publish();
-        auth = context.authenticator().begin(user);
+        Future<ClientAuthenticator.Exchange> begun =
+                context.authenticator().begin(user, message.database(), channel.eventLoop(), name());
+        begun.addListener(f -> onExchange(begun));
+    }
+
+    /** The login can start: at once for a user pgmux knows, else once auth.query has answered. */
+    private void onExchange(Future<ClientAuthenticator.Exchange> begun) {
+        if (phase != Phase.AUTHENTICATING) {
+            return; // the client went away, or timed out, while auth.query ran
+        }
+        if (!begun.isSuccess()) {
+            PgmuxException error = asPgmux(begun.cause());
+            log.info(
+                    "client {} login failed: user={} database={}: {}",
+                    name(),
+                    startup.user(),
+                    startup.database(),
+                    error.getMessage());
+            fatal(error.sqlState(), error.getMessage());
+            return;
+        }
+        auth = begun.getNow();
         onAuthStep(auth.start());
     }
 
@@ -328,6 +350,14 @@ public final class ClientSession implements ServerListener {
 
     private void onAuthFrame(Frame frame) {
         byte type = frame.type();
+        if (auth == null) {
+            // pgmux has not asked for a password yet (auth.query is still running).
+            frame.release();
+            fatal(
+                    SqlState.PROTOCOL_VIOLATION,
+                    "unexpected message type " + MessageType.describe(type) + " during login");
+            return;
+        }
         if (type != MessageType.Frontend.PASSWORD) {
             frame.release();
             fatal(
@@ -356,7 +386,13 @@ public final class ClientSession implements ServerListener {
         } else if (step instanceof ClientAuthenticator.Step.Success success) {
             auth = null;
             success.finalMessage().ifPresent(this::write);
-            success.scramClientKey().ifPresent(key -> context.registry().rememberScramClientKey(startup.user(), key));
+            PoolRegistry registry = context.registry();
+            success.queriedPassword()
+                    .ifPresentOrElse(
+                            password ->
+                                    registry.rememberQueriedLogin(startup.user(), password, success.scramClientKey()),
+                            () -> success.scramClientKey()
+                                    .ifPresent(key -> registry.rememberScramClientKey(startup.user(), key)));
             write(new Authentication.Ok());
             onAuthenticated();
         }

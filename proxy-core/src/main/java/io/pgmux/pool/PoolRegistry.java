@@ -12,9 +12,11 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * All pools, created on first use from the configuration (a named database or the {@code "*"}
@@ -23,6 +25,9 @@ import java.util.function.LongSupplier;
 public final class PoolRegistry {
     private final Map<PoolKey, Pool> pools = new ConcurrentHashMap<>();
     private final Map<String, byte[]> scramClientKeys = new ConcurrentHashMap<>();
+    /** What the last client login of each user found by auth.query taught pgmux to log in to PostgreSQL with. */
+    private final Map<String, ServerCredentials.Secret> queriedSecrets = new ConcurrentHashMap<>();
+
     private final AtomicInteger clients = new AtomicInteger();
     private final ServerConnector connector;
     private final LongSupplier nanoClock;
@@ -78,8 +83,11 @@ public final class PoolRegistry {
         Optional<String> password = db.password()
                 .or(() -> Optional.ofNullable(config.auth().users().get(serverUser))
                         .map(UserConfig::password));
-        ServerCredentials credentials =
-                new ServerCredentials(serverUser, password, () -> Optional.ofNullable(scramClientKeys.get(serverUser)));
+        // A user pgmux has no password for logs in with what its clients' logins found by auth.query, if any.
+        Supplier<ServerCredentials.Secret> secret = password.isPresent()
+                ? () -> new ServerCredentials.Secret(password, Optional.ofNullable(scramClientKeys.get(serverUser)))
+                : () -> queriedSecrets.getOrDefault(serverUser, ServerCredentials.Secret.NONE);
+        ServerCredentials credentials = new ServerCredentials(serverUser, secret);
         return new ServerConnector.Target(
                 key.toString(),
                 db.host(),
@@ -93,6 +101,21 @@ public final class PoolRegistry {
     /** Keeps the ClientKey of a client's SCRAM login, for server logins that only have a verifier. */
     public void rememberScramClientKey(String user, byte[] clientKey) {
         scramClientKeys.put(user, clientKey.clone());
+    }
+
+    /**
+     * Keeps what a client's login as {@code user}, whose secret auth.query found, lets pgmux log in to PostgreSQL
+     * with: {@code password} (the verifier, MD5 hash or plain password) and, for a verifier, the client's ClientKey.
+     * The two are kept as one, so that a server login never pairs a new verifier with an old key.
+     */
+    public void rememberQueriedLogin(String user, String password, Optional<byte[]> scramClientKey) {
+        queriedSecrets.put(
+                user, new ServerCredentials.Secret(Optional.of(password), scramClientKey.map(byte[]::clone)));
+    }
+
+    /** The users auth.query found that have logged in since pgmux started (SHOW USERS). */
+    public Set<String> queriedUsers() {
+        return Set.copyOf(queriedSecrets.keySet());
     }
 
     /** Counts a new client; false (and not counted) when max-client-connections is reached. */

@@ -44,6 +44,8 @@ final class ServerLogin {
     private Phase phase = Phase.AUTHENTICATING;
     private ScramClientExchange scram;
     private BackendKeyData backendKey;
+    /** Read at the first authentication request, once: a password and its ClientKey must belong together. */
+    private ServerCredentials.Secret secret;
 
     ServerLogin(ServerCredentials credentials) {
         this.credentials = credentials;
@@ -115,9 +117,7 @@ final class ServerLogin {
             }
             String password = password("SCRAM-SHA-256");
             if (ScramVerifier.isVerifier(password)) {
-                byte[] clientKey = credentials
-                        .scramClientKey()
-                        .get()
+                byte[] clientKey = secret().scramClientKey()
                         .orElseThrow(() -> new PgmuxException(
                                 SqlState.CONNECTION_FAILURE,
                                 "cannot log in to the server as \"%s\" with SCRAM: pgmux holds only a SCRAM verifier for"
@@ -155,9 +155,15 @@ final class ServerLogin {
         }
     }
 
+    private ServerCredentials.Secret secret() {
+        if (secret == null) {
+            secret = credentials.secret().get();
+        }
+        return secret;
+    }
+
     private String password(String method) {
-        return credentials
-                .password()
+        return secret().password()
                 .orElseThrow(() -> new PgmuxException(
                         SqlState.CONNECTION_FAILURE,
                         "server asks for a %s password for user \"%s\" and pgmux has none configured",

@@ -1,7 +1,11 @@
 package io.pgmux.protocol.message;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.pgmux.protocol.MessageType;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * Binds parameters to a prepared statement, creating a portal. pgmux reads only the two names;
@@ -12,6 +16,26 @@ public record Bind(String portal, String statement, byte[] rest) implements Fron
         String portal = Wire.readCString(body);
         String statement = Wire.readCString(body);
         return new Bind(portal, statement, Wire.readBytes(body, body.readableBytes()));
+    }
+
+    /**
+     * Binds text {@code values} (none null) to {@code statement}, asking for every result column in text: what pgmux
+     * sends when it runs a query of its own with parameters (auth.query).
+     */
+    public static Bind withTextParameters(String portal, String statement, List<String> values) {
+        ByteBuf rest = Unpooled.buffer();
+        try {
+            rest.writeShort(1).writeShort(0); // one parameter format for all: text
+            rest.writeShort(values.size());
+            for (String value : values) {
+                byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+                rest.writeInt(bytes.length).writeBytes(bytes);
+            }
+            rest.writeShort(0); // result columns in text
+            return new Bind(portal, statement, ByteBufUtil.getBytes(rest));
+        } finally {
+            rest.release();
+        }
     }
 
     /** Reads just the statement name, without copying the rest. */

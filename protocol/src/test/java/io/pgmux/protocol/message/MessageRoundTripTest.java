@@ -346,6 +346,23 @@ class MessageRoundTripTest {
     }
 
     @Test
+    void bindWithTextParametersEncodesTextFormatsAndLengthPrefixedValues() {
+        Bind bind = Bind.withTextParameters("", "", List.of("zoë", ""));
+
+        byte[] expected = body().int16(1)
+                .int16(0)
+                .int16(2)
+                .int32(4)
+                .bytes("zoë".getBytes(StandardCharsets.UTF_8))
+                .int32(0)
+                .int16(0)
+                .build();
+        assertArrayEquals(expected, bind.rest());
+        assertEquals("", bind.portal());
+        assertEquals("", bind.statement());
+    }
+
+    @Test
     void bindPeekStatementOfTheUnnamedStatementIsEmpty() {
         ByteBuf body =
                 Unpooled.wrappedBuffer(body().cstring("").cstring("").int16(0).build());
