@@ -65,7 +65,9 @@ public final class PgmuxServer implements AutoCloseable {
         this.registry = new PoolRegistry(config, connector, System::nanoTime, metrics);
         SecureRandom random = new SecureRandom();
         ClientAuthenticator authenticator = new ClientAuthenticator(
-                config.auth().type(), new UserDirectory(config.auth().users(), random), new AuthQuery(registry));
+                config.auth().type(),
+                new UserDirectory(config.auth().users(), random),
+                new AuthQuery(registry, connector));
         this.context = new ClientContext(registry, authenticator, new CancelRouter(random), connector, metrics);
         AdminConsole.onShutdown(registry, () -> drain(config.shutdownTimeout()));
     }

@@ -9,13 +9,17 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgmux.auth.ClientAuthenticator;
+import io.pgmux.pool.Pool;
+import io.pgmux.pool.PoolKey;
 import io.pgmux.testkit.TestPostgres;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -185,6 +189,51 @@ class AuthQueryIT {
                 assertTrue(e.getMessage().contains(cause), e.getMessage());
             }
         }
+    }
+
+    @Test
+    void clientGoneWhileTheQueryRunsLeavesTheServerToItsPool() throws Exception {
+        String slow = "SELECT uname, phash FROM public.pgmux_lookup($1), pg_sleep(1)";
+        try (TestProxy proxy = TestProxy.start(settings("scram-sha-256", slow, password(LOOKUP)))) {
+            try (WireClient client = WireClient.connect(proxy.port())) {
+                client.send(WireClient.startup(3 << 16, Map.of("user", SCRAM_USER, "database", DB)));
+                Await.until(
+                        "auth.query to run", Duration.ofSeconds(10), () -> lookupCounts(proxy), c -> c.leased() == 1);
+            }
+            Await.until(
+                    "the query's server back in its pool",
+                    Duration.ofSeconds(10),
+                    () -> lookupCounts(proxy),
+                    c -> c.leased() == 0 && c.idle() == 1);
+            assertLogsInAsItself(proxy, SCRAM_USER);
+            assertEquals(1, lookupCounts(proxy).open(), "the next lookup reused the server");
+        }
+    }
+
+    @Test
+    void queryNotAnsweredWithinTheLoginTimeoutFailsTheLoginAndClosesItsServer() throws SQLException {
+        String stuck = "SELECT uname, phash FROM public.pgmux_lookup($1), pg_sleep(30)";
+        String settings = settings("scram-sha-256", stuck, password(LOOKUP)) + "\npool.client-login-timeout = 1s";
+        try (TestProxy proxy = TestProxy.start(settings)) {
+            SQLException e =
+                    assertThrows(SQLException.class, () -> proxy.connect(DB, SCRAM_USER, password(SCRAM_USER)));
+            // The client's own login timer (08P01) and the query's deadline (08006) run out together.
+            assertTrue(e.getSQLState().startsWith("08"), e.toString());
+            Await.until(
+                    "the stuck query's server closed",
+                    Duration.ofSeconds(10),
+                    () -> lookupCounts(proxy),
+                    c -> c.open() == 0 && c.leased() == 0);
+            assertEquals(0, pg.countConnections(LOOKUP), "PostgreSQL has no session of the query user left");
+        }
+    }
+
+    private static Pool.Counts lookupCounts(TestProxy proxy) {
+        return proxy.pools().stream()
+                .filter(p -> p.key().equals(new PoolKey(DB, LOOKUP)))
+                .findFirst()
+                .map(Pool::counts)
+                .orElse(new Pool.Counts(0, 0, 0, 0, 0, 0));
     }
 
     @Test

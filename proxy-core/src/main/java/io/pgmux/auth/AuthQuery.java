@@ -6,6 +6,7 @@ import io.pgmux.config.AuthConfig;
 import io.pgmux.config.PgmuxConfig;
 import io.pgmux.pool.Pool;
 import io.pgmux.pool.PoolRegistry;
+import io.pgmux.server.ServerConnector;
 import java.util.Optional;
 
 /**
@@ -17,9 +18,12 @@ import java.util.Optional;
  */
 public final class AuthQuery {
     private final PoolRegistry registry;
+    /** Cancels a query that outlives its deadline. */
+    private final ServerConnector connector;
 
-    public AuthQuery(PoolRegistry registry) {
+    public AuthQuery(PoolRegistry registry, ServerConnector connector) {
         this.registry = registry;
+        this.connector = connector;
     }
 
     /** True when a login to {@code database} of a user without an entry looks the user up (never for the console). */
@@ -45,7 +49,7 @@ public final class AuthQuery {
             // As for an unknown user: the client is refused with 28P01 before it learns the database is unknown.
             return loop.newSucceededFuture(Optional.empty());
         }
-        AuthQueryRun run = new AuthQueryRun(pool.get(), auth.query().get(), user, loop, clientName);
+        AuthQueryRun run = new AuthQueryRun(pool.get(), connector, auth.query().get(), user, loop, clientName);
         return run.start(config.pool().clientLoginTimeout());
     }
 }

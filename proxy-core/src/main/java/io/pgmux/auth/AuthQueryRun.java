@@ -22,6 +22,7 @@ import io.pgmux.protocol.message.ReadyForQuery;
 import io.pgmux.protocol.message.Sync;
 import io.pgmux.protocol.message.TransactionStatus;
 import io.pgmux.server.ServerConnection;
+import io.pgmux.server.ServerConnector;
 import io.pgmux.server.ServerListener;
 import java.time.Duration;
 import java.util.List;
@@ -36,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * of (name, secret), and gives the server back at ReadyForQuery. Touched only on {@code loop}.
  *
  * <p>States: WAITING (for a server) → RUNNING (attached, query sent) → DONE. A server that dies while RUNNING is
- * dropped by its pool; one that does not answer within the deadline is closed.
+ * dropped by its pool; one that does not answer within the deadline gets its query canceled and is closed.
  */
 final class AuthQueryRun implements ServerListener {
     private static final Logger log = LoggerFactory.getLogger(AuthQueryRun.class);
@@ -48,6 +49,7 @@ final class AuthQueryRun implements ServerListener {
     }
 
     private final Pool pool;
+    private final ServerConnector connector;
     private final String sql;
     private final String user;
     private final EventLoop loop;
@@ -62,8 +64,9 @@ final class AuthQueryRun implements ServerListener {
     /** Why the answer cannot be used: the server's error, or a result of the wrong shape; the first one counts. */
     private String problem;
 
-    AuthQueryRun(Pool pool, String sql, String user, EventLoop loop, String clientName) {
+    AuthQueryRun(Pool pool, ServerConnector connector, String sql, String user, EventLoop loop, String clientName) {
         this.pool = pool;
+        this.connector = connector;
         this.sql = sql;
         this.user = user;
         this.loop = loop;
@@ -221,7 +224,9 @@ final class AuthQueryRun implements ServerListener {
             ServerConnection abandoned = server;
             server = null;
             abandoned.detach();
-            // Mid-query: its state is unknown, so it is closed rather than reused.
+            // PostgreSQL would run the query to its end despite the close: cancel it first. Mid-query, the server's
+            // state is unknown, so it is closed rather than reused.
+            abandoned.backendKey().ifPresent(key -> connector.cancel(loop, abandoned.remoteAddress(), key));
             pool.release(abandoned, CloseReason.DIRTY);
         }
         fail("no answer within " + DurationFormat.of(timeout) + " (pool.client-login-timeout)");
