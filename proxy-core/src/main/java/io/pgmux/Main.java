@@ -5,6 +5,7 @@ import io.pgmux.config.ConfigLoader;
 import io.pgmux.config.DurationFormat;
 import io.pgmux.config.PgmuxConfig;
 import io.pgmux.testkit.TestPostgres;
+import io.pgmux.tls.TlsContexts;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -107,6 +108,7 @@ public final class Main {
     private static int check(Optional<Path> file, PrintStream out, PrintStream err) {
         try {
             PgmuxConfig config = ConfigLoader.load(file);
+            TlsContexts.from(config.tls());
             out.println("# effective configuration" + file.map(f -> " of " + f).orElse(" (built-in defaults)"));
             out.print(ConfigLoader.describe(config));
             out.println();
@@ -119,18 +121,20 @@ public final class Main {
 
     private static int runProxy(Optional<Path> file, PrintStream err) {
         PgmuxConfig config;
+        TlsContexts tls;
         try {
             config = ConfigLoader.load(file);
+            tls = TlsContexts.from(config.tls());
         } catch (ConfigException e) {
             printProblems(e, err);
             return EXIT_USAGE;
         }
-        return serve(config, err, () -> {});
+        return serve(config, tls, err, () -> {});
     }
 
     /** Runs pgmux until SIGTERM or SIGINT, then stops it and runs {@code afterStop}. */
-    private static int serve(PgmuxConfig config, PrintStream err, Runnable afterStop) {
-        PgmuxServer server = new PgmuxServer(config);
+    private static int serve(PgmuxConfig config, TlsContexts tls, PrintStream err, Runnable afterStop) {
+        PgmuxServer server = new PgmuxServer(config, tls);
         try {
             server.start();
         } catch (Exception e) {
@@ -176,6 +180,7 @@ public final class Main {
             return EXIT_FAILURE;
         }
         PgmuxConfig config;
+        TlsContexts tls;
         try {
             config = ConfigLoader.fromString(String.format(
                     """
@@ -186,6 +191,7 @@ public final class Main {
                     }
                     """,
                     port, postgres.host(), postgres.port()));
+            tls = TlsContexts.from(config.tls());
         } catch (ConfigException e) {
             printProblems(e, err);
             postgres.close();
@@ -198,7 +204,7 @@ public final class Main {
                         + "  stop with Ctrl-C%n",
                 postgres.majorVersion(), postgres.host(), postgres.port(), port, port, port);
         out.flush();
-        return serve(config, err, postgres::close);
+        return serve(config, tls, err, postgres::close);
     }
 
     private static void printProblems(ConfigException e, PrintStream err) {

@@ -17,6 +17,7 @@ import io.pgmux.auth.UserDirectory;
 import io.pgmux.client.CancelRouter;
 import io.pgmux.client.ClientContext;
 import io.pgmux.client.ClientInitializer;
+import io.pgmux.config.ConfigException;
 import io.pgmux.config.DurationFormat;
 import io.pgmux.config.PgmuxConfig;
 import io.pgmux.metrics.HttpEndpoints;
@@ -24,6 +25,7 @@ import io.pgmux.metrics.PgmuxMetrics;
 import io.pgmux.pool.Housekeeper;
 import io.pgmux.pool.PoolRegistry;
 import io.pgmux.server.ServerConnector;
+import io.pgmux.tls.TlsContexts;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -55,21 +57,40 @@ public final class PgmuxServer implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
 
+    /**
+     * A server for {@code config}, reading its TLS files now.
+     *
+     * @throws IllegalArgumentException when a TLS file is missing or unusable (see {@link TlsContexts#from})
+     */
     public PgmuxServer(PgmuxConfig config) {
+        this(config, tlsContexts(config));
+    }
+
+    /** A server for {@code config} with TLS contexts already built from its {@code tls} block. */
+    public PgmuxServer(PgmuxConfig config, TlsContexts tls) {
         this.config = config;
         this.acceptors = transport.newGroup(1, new DefaultThreadFactory("pgmux-accept", true));
         this.workers = transport.newGroup(
                 Runtime.getRuntime().availableProcessors(), new DefaultThreadFactory("pgmux-io", true));
         int maxMessageSize = (int) Math.min(config.maxMessageSize(), Integer.MAX_VALUE);
-        ServerConnector connector = new ServerConnector(transport, maxMessageSize);
+        ServerConnector connector = new ServerConnector(transport, maxMessageSize, tls.server());
         this.registry = new PoolRegistry(config, connector, System::nanoTime, metrics);
         SecureRandom random = new SecureRandom();
         ClientAuthenticator authenticator = new ClientAuthenticator(
                 config.auth().type(),
                 new UserDirectory(config.auth().users(), random),
                 new AuthQuery(registry, connector));
-        this.context = new ClientContext(registry, authenticator, new CancelRouter(random), connector, metrics);
+        this.context =
+                new ClientContext(registry, authenticator, new CancelRouter(random), connector, metrics, tls.client());
         AdminConsole.onShutdown(registry, () -> drain(config.shutdownTimeout()));
+    }
+
+    private static TlsContexts tlsContexts(PgmuxConfig config) {
+        try {
+            return TlsContexts.from(config.tls());
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
     }
 
     /**

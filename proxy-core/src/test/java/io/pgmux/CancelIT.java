@@ -9,7 +9,6 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -79,40 +78,12 @@ class CancelIT {
         }
     }
 
-    /** Runs {@code pg_sleep(seconds)} on another thread; completes with its error, or null when it ran to its end. */
     private static CompletableFuture<SQLException> sleepAsync(Statement st, String seconds) {
-        // A thread of its own: the common pool may have a single thread on a small machine.
-        CompletableFuture<SQLException> result = new CompletableFuture<>();
-        Thread thread = new Thread(
-                () -> {
-                    try {
-                        st.execute("SELECT pg_sleep(" + seconds + ")");
-                        result.complete(null);
-                    } catch (SQLException e) {
-                        result.complete(e);
-                    } catch (RuntimeException e) {
-                        result.completeExceptionally(e);
-                    }
-                },
-                "pg_sleep-" + seconds);
-        thread.setDaemon(true);
-        thread.start();
-        return result;
+        return Sleeps.sleepAsync(st, seconds);
     }
 
-    /** Waits until PostgreSQL runs the query, so that the cancel does not arrive before it. */
     private static void awaitRunning(String query) {
-        Await.until("PostgreSQL to run " + query, Duration.ofSeconds(10), () -> {
-            try (Connection c = pgmux.postgres().connect(DB);
-                    Statement st = c.createStatement();
-                    ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE state = 'active'"
-                            + " AND query LIKE '%" + query + "%' AND usename = '" + USER + "'")) {
-                rs.next();
-                return rs.getInt(1) > 0;
-            } catch (SQLException e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        Sleeps.awaitRunning(pgmux.postgres(), DB, USER, query);
     }
 
     private static int queryInt(Statement st, String sql) throws SQLException {

@@ -64,6 +64,32 @@ class MainTest {
     }
 
     @Test
+    void checkAndRunRefuseUnreadableTlsFilesNamingTheKey() throws IOException {
+        Path garbage = dir.resolve("garbage.key");
+        Files.writeString(garbage, "not a key\n");
+        Path file = dir.resolve("tls.conf");
+        Files.writeString(
+                file,
+                "pgmux.tls.client { mode = require, cert = \"" + dir.resolve("missing.crt") + "\", key = \"" + garbage
+                        + "\" }\npgmux.tls.server { mode = verify-ca, ca = \"" + dir.resolve("missing-ca.crt")
+                        + "\" }\n");
+        for (String command : new String[] {"check", "run"}) {
+            Result r = run(command, "--config", file.toString());
+            assertEquals(2, r.status(), command + ": " + r.err());
+            assertTrue(r.err().contains("tls.client.cert cannot read " + dir.resolve("missing.crt")), r.err());
+            assertTrue(r.err().contains("tls.server.ca cannot read " + dir.resolve("missing-ca.crt")), r.err());
+        }
+
+        Path cert = dir.resolve("garbage.crt");
+        Files.writeString(cert, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+        Files.writeString(
+                file, "pgmux.tls.client { mode = prefer, cert = \"" + cert + "\", key = \"" + garbage + "\" }\n");
+        Result r = run("check", "--config", file.toString());
+        assertEquals(2, r.status(), r.err());
+        assertTrue(r.err().contains("tls.client.cert / tls.client.key: cannot load"), r.err());
+    }
+
+    @Test
     void unusableCommandLinesExitTwo() {
         assertEquals(2, run("--frobnicate").status());
         assertEquals(

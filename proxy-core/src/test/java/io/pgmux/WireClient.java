@@ -15,6 +15,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
  * A plain-socket client that sends whatever the test asks, well-formed or not, and reads what comes back as typed
@@ -114,6 +116,19 @@ final class WireClient implements AutoCloseable {
                 return messages;
             }
         }
+    }
+
+    /** Reads one untyped byte: the answer to an SSLRequest or GSSENCRequest. */
+    char readAnswer() throws IOException {
+        return (char) in.readUnsignedByte();
+    }
+
+    /** After an 'S': speaks TLS over this connection (handshake done) and returns the client to use from now on. */
+    WireClient startTls(SSLSocketFactory factory) throws IOException {
+        SSLSocket tls = (SSLSocket) factory.createSocket(socket, "127.0.0.1", socket.getPort(), true);
+        tls.setSoTimeout((int) READ_TIMEOUT.toMillis());
+        tls.startHandshake();
+        return new WireClient(tls);
     }
 
     /** Reads one typed message. */

@@ -369,7 +369,7 @@ final class AdminViews {
                     c.name(),
                     c.link(),
                     0,
-                    "",
+                    c.tls(),
                     c.applicationName(),
                     c.preparedStatements(),
                     c.pinReasons());
@@ -397,7 +397,7 @@ final class AdminViews {
                     s.name(),
                     s.link(),
                     s.remotePid(),
-                    "",
+                    s.tls(),
                     s.applicationName(),
                     s.preparedStatements());
         }

@@ -49,6 +49,9 @@ import io.pgmux.session.PinReason;
 import io.pgmux.session.SessionEffect;
 import io.pgmux.session.SessionState;
 import io.pgmux.session.SqlClassifier;
+import io.pgmux.tls.ClientTlsStart;
+import io.pgmux.tls.TlsContexts;
+import io.pgmux.tls.TlsDescription;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -61,6 +64,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -150,6 +154,8 @@ public final class ClientSession implements ServerListener {
     private AdminConsole admin;
     /** What SHOW CLIENTS shows; replaced at each state change, read from other event loops. */
     private volatile ClientSnapshot snapshot;
+    /** An SSLRequest came (answered 'S' or 'N'): neither it nor a GSSENCRequest may come again. */
+    private boolean encryptionAsked;
     /** When the client connected (epoch ms). */
     private long connectMillis;
     /** When the client last asked for a server (epoch ms). */
@@ -207,8 +213,14 @@ public final class ClientSession implements ServerListener {
             fatal(SqlState.PROTOCOL_VIOLATION, "unexpected startup packet");
             return;
         }
-        if (packet instanceof SslRequest || packet instanceof GssEncRequest) {
-            // No TLS or GSS encryption yet: 'N' and the client goes on in plain text.
+        if (packet instanceof SslRequest) {
+            onSslRequest();
+        } else if (packet instanceof GssEncRequest) {
+            if (encryptionAsked) {
+                fatal(SqlState.PROTOCOL_VIOLATION, "unexpected GSSAPI encryption request after an SSL request");
+                return;
+            }
+            // No GSSAPI encryption: 'N' and the client goes on, maybe with an SSLRequest.
             channel.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'N'}), channel.voidPromise());
         } else if (packet instanceof CancelRequest cancel) {
             context.cancelRouter().cancel(cancel);
@@ -216,6 +228,25 @@ public final class ClientSession implements ServerListener {
         } else if (packet instanceof StartupMessage message) {
             onStartupMessage(message);
         }
+    }
+
+    /** Answers 'S' and starts TLS when tls.client.mode allows it, else 'N'; only once per connection. */
+    private void onSslRequest() {
+        if (encryptionAsked) {
+            fatal(SqlState.PROTOCOL_VIOLATION, "unexpected SSL request: encryption was already negotiated");
+            return;
+        }
+        encryptionAsked = true;
+        TlsContexts.ClientSide tls = context.tls();
+        if (tls.context().isEmpty()) {
+            channel.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'N'}), channel.voidPromise());
+            return;
+        }
+        ClientTlsStart.begin(channel, tls.context().get()).addListener(f -> {
+            if (f.isSuccess()) {
+                publish();
+            }
+        });
     }
 
     private void onStartupMessage(StartupMessage message) {
@@ -226,6 +257,12 @@ public final class ClientSession implements ServerListener {
                     String.format(
                             "unsupported frontend protocol %d.%d: server supports 3.0 to 3.2",
                             message.majorVersion(), message.minorVersion()));
+            return;
+        }
+        Optional<String> tlsRefusal = tlsRefusal(message);
+        if (tlsRefusal.isPresent()) {
+            log.info("client {} refused: {}", name(), tlsRefusal.get());
+            fatal(SqlState.INVALID_AUTHORIZATION_SPECIFICATION, tlsRefusal.get());
             return;
         }
         if (!context.registry().tryAddClient()) {
@@ -278,6 +315,31 @@ public final class ClientSession implements ServerListener {
         }
         auth = begun.getNow();
         onAuthStep(auth.start());
+    }
+
+    /**
+     * Why tls.client.mode refuses this client, phrased like PostgreSQL's pg_hba.conf refusals: no TLS when it is
+     * required, or (verify-full) a certificate whose CN is not the user name. The certificate chain itself was checked
+     * in the handshake.
+     */
+    private Optional<String> tlsRefusal(StartupMessage message) {
+        TlsContexts.ClientSide tls = context.tls();
+        boolean encrypted = ClientTlsStart.isEncrypted(channel);
+        if (tls.requiresTls() && !encrypted) {
+            InetSocketAddress from = inet(channel.remoteAddress());
+            return Optional.of(String.format(
+                    "connection without TLS refused for host \"%s\", user \"%s\", database \"%s\": tls.client.mode = %s",
+                    from == null ? "?" : from.getHostString(),
+                    message.user(),
+                    message.database(),
+                    tls.mode().configName()));
+        }
+        if (tls.verifiesUserName()
+                && !ClientTlsStart.peerCommonName(channel).equals(Optional.ofNullable(message.user()))) {
+            return Optional.of("certificate validation (tls.client.mode = verify-full) failed for user \""
+                    + message.user() + "\": CN mismatch");
+        }
+        return Optional.empty();
     }
 
     void onFrame(Frame frame) {
@@ -337,6 +399,9 @@ public final class ClientSession implements ServerListener {
         if (root instanceof PgmuxException e) {
             log.warn("client {} sent bad input: {}", name(), e.getMessage());
             fatal(e.sqlState(), e.getMessage());
+        } else if (root instanceof SSLException) {
+            log.info("client {} TLS failed: {}", name(), root.getMessage());
+            channel.close();
         } else if (root instanceof IOException) {
             log.debug("client {} connection error: {}", name(), root.toString());
             channel.close();
@@ -1344,6 +1409,7 @@ public final class ClientSession implements ServerListener {
                 requestMillis,
                 phase == Phase.WAITING ? waitSinceNanos : 0,
                 server == null ? null : server.name(),
+                TlsDescription.of(channel),
                 applicationName,
                 statements.size(),
                 session == null ? "" : session.describePins());

@@ -12,6 +12,7 @@ import java.net.InetSocketAddress;
  * @param requestMillis when the client last asked for a server (epoch milliseconds), else its connect time
  * @param waitSinceNanos {@link System#nanoTime()} when it started waiting for a server; 0 when not waiting
  * @param link the attached server's name, or null
+ * @param tls TLS protocol and cipher, e.g. {@code TLSv1.3/TLS_AES_256_GCM_SHA384}; empty in plain text
  * @param pinReasons e.g. {@code listen(x)}; empty when not pinned
  */
 public record ClientSnapshot(
@@ -25,6 +26,7 @@ public record ClientSnapshot(
         long requestMillis,
         long waitSinceNanos,
         String link,
+        String tls,
         String applicationName,
         int preparedStatements,
         String pinReasons) {}

@@ -15,6 +15,7 @@ import java.net.InetSocketAddress;
  * @param closeNeeded pgmux is closing it
  * @param link the attached client's name, or null
  * @param remotePid the PostgreSQL backend's process id (BackendKeyData), 0 before login
+ * @param tls TLS protocol and cipher, e.g. {@code TLSv1.3/TLS_AES_256_GCM_SHA384}; empty in plain text
  * @param preparedStatements statements pgmux prepared on it, as of its last detach
  */
 public record ServerSnapshot(
@@ -29,5 +30,6 @@ public record ServerSnapshot(
         boolean closeNeeded,
         String link,
         int remotePid,
+        String tls,
         String applicationName,
         int preparedStatements) {}

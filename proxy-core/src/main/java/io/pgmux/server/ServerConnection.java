@@ -18,6 +18,7 @@ import io.pgmux.protocol.message.ParameterStatus;
 import io.pgmux.protocol.message.Query;
 import io.pgmux.protocol.message.StartupMessage;
 import io.pgmux.protocol.message.Terminate;
+import io.pgmux.tls.TlsDescription;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayList;
@@ -75,6 +76,8 @@ public final class ServerConnection {
     private volatile long idleSinceNanos;
     /** When pgmux opened this connection (epoch milliseconds), for SHOW SERVERS. */
     private final long connectMillis = System.currentTimeMillis();
+    /** The TLS protocol and cipher of this connection ("TLSv1.3/TLS_AES_256_GCM_SHA384"), or "" in plain text. */
+    private String tls = "";
     /** What SHOW SERVERS shows; replaced at each state change (login, attach, detach, reset). */
     private volatile ServerSnapshot snapshot;
 
@@ -194,6 +197,7 @@ public final class ServerConnection {
                 closing,
                 link,
                 key == null ? 0 : key.processId(),
+                tls,
                 parameters.get("application_name"),
                 statements.size());
     }
@@ -299,7 +303,9 @@ public final class ServerConnection {
         }
     }
 
+    /** The connection is ready to log in: connected, and TLS settled when {@code tls.server.mode} asks for it. */
     void onConnected() {
+        tls = TlsDescription.of(channel);
         publish("login", null);
         send(startup);
     }

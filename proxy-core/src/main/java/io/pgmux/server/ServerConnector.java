@@ -5,10 +5,13 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.pgmux.Transport;
@@ -20,6 +23,8 @@ import io.pgmux.protocol.codec.FrameDecoder;
 import io.pgmux.protocol.message.BackendKeyData;
 import io.pgmux.protocol.message.CancelRequest;
 import io.pgmux.protocol.message.StartupMessage;
+import io.pgmux.tls.ServerTlsNegotiator;
+import io.pgmux.tls.TlsContexts;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -29,23 +34,30 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Opens server connections on a given event loop and logs them in; also sends CancelRequests. */
+/**
+ * Opens server connections on a given event loop, negotiates TLS as {@code tls.server.mode} says, and logs them in;
+ * also sends CancelRequests, with the same TLS setting.
+ */
 public final class ServerConnector {
     private static final Logger log = LoggerFactory.getLogger(ServerConnector.class);
     public static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
 
     private final Transport transport;
     private final int maxMessageSize;
+    /** Whether and how server connections (and cancels) use TLS. */
+    private final TlsContexts.ServerSide tls;
     /** Where every connection opened here is listed while its channel is open (SHOW SERVERS). */
     private final SessionDirectory directory;
 
-    public ServerConnector(Transport transport, int maxMessageSize) {
-        this(transport, maxMessageSize, new SessionDirectory());
+    public ServerConnector(Transport transport, int maxMessageSize, TlsContexts.ServerSide tls) {
+        this(transport, maxMessageSize, tls, new SessionDirectory());
     }
 
-    public ServerConnector(Transport transport, int maxMessageSize, SessionDirectory directory) {
+    public ServerConnector(
+            Transport transport, int maxMessageSize, TlsContexts.ServerSide tls, SessionDirectory directory) {
         this.transport = transport;
         this.maxMessageSize = maxMessageSize;
+        this.tls = tls;
         this.directory = directory;
     }
 
@@ -98,6 +110,7 @@ public final class ServerConnector {
                                 onLost);
                         directory.addServer(server.id(), server::snapshot);
                         ch.closeFuture().addListener(f -> directory.removeServer(server.id()));
+                        addTlsNegotiator(ch, target.host(), target.port());
                         ch.pipeline().addLast("frame-decoder", new FrameDecoder(maxMessageSize));
                         ch.pipeline().addLast("server", new ServerHandler(server));
                     }
@@ -136,7 +149,10 @@ public final class ServerConnector {
         return promise;
     }
 
-    /** Sends a CancelRequest for {@code key} on a new connection to {@code address}; fire and forget. */
+    /**
+     * Sends a CancelRequest for {@code key} on a new connection to {@code address}, with the same TLS setting as the
+     * logins; fire and forget.
+     */
     public void cancel(EventLoop loop, InetSocketAddress address, BackendKeyData key) {
         new Bootstrap()
                 .group(loop)
@@ -144,18 +160,52 @@ public final class ServerConnector {
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5_000)
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
-                    protected void initChannel(Channel ch) {}
+                    protected void initChannel(Channel ch) {
+                        addTlsNegotiator(ch, address.getHostString(), address.getPort());
+                        ch.pipeline().addLast("cancel", new CancelSender(address, key));
+                    }
                 })
                 .connect(address)
                 .addListener((ChannelFutureListener) f -> {
                     if (!f.isSuccess()) {
                         log.warn("cannot send cancel request to {}: {}", address, describe(f.cause()));
-                        return;
                     }
-                    ByteBuf out = new CancelRequest(key.processId(), key.secretKey())
-                            .toByteBuf(f.channel().alloc());
-                    f.channel().writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
                 });
+    }
+
+    private void addTlsNegotiator(Channel ch, String host, int port) {
+        if (tls.asksForTls()) {
+            ch.pipeline().addLast("tls-negotiator", new ServerTlsNegotiator(tls, host, port));
+        }
+    }
+
+    /** Writes the CancelRequest once the connection is ready (after TLS, when used), then closes it. */
+    private static final class CancelSender extends ChannelInboundHandlerAdapter {
+        private final InetSocketAddress address;
+        private final BackendKeyData key;
+
+        CancelSender(InetSocketAddress address, BackendKeyData key) {
+            this.address = address;
+            this.key = key;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            ByteBuf out = new CancelRequest(key.processId(), key.secretKey()).toByteBuf(ctx.alloc());
+            ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            // PostgreSQL answers a cancel with nothing but closing; anything else is dropped.
+            ReferenceCountUtil.release(msg);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            log.warn("cannot send cancel request to {}: {}", address, describe(cause));
+            ctx.close();
+        }
     }
 
     private static String describe(Throwable cause) {

@@ -121,9 +121,19 @@ final class ContainerServer implements PostgresServer {
 
     @Override
     public void writeServerFile(String path, String content) {
+        // truncating in place (rather than copying a file in) keeps the owner, the postgres user
+        shell(path, content, "printf '%s' \"$1\" > \"$2\"");
+    }
+
+    @Override
+    public void writePrivateServerFile(String path, String content) {
+        shell(path, content, "umask 077 && printf '%s' \"$1\" > \"$2\" && chown postgres:postgres \"$2\"");
+    }
+
+    /** Runs {@code script} in the container with {@code content} as $1 and {@code path} as $2. */
+    private void shell(String path, String content, String script) {
         try {
-            // truncating in place (rather than copying a file in) keeps the owner, the postgres user
-            var result = container.execInContainer("sh", "-c", "printf '%s' \"$1\" > \"$2\"", "sh", content, path);
+            var result = container.execInContainer("sh", "-c", script, "sh", content, path);
             if (result.getExitCode() != 0) {
                 throw new IllegalStateException("could not write " + path + " in the container: " + result.getStderr());
             }

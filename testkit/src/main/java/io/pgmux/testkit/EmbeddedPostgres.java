@@ -349,4 +349,17 @@ final class EmbeddedPostgres implements PostgresServer {
             throw new UncheckedIOException(e);
         }
     }
+
+    @Override
+    public void writePrivateServerFile(String path, String content) {
+        Path file = Path.of(path);
+        try {
+            Files.deleteIfExists(file);
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(file, content, StandardCharsets.UTF_8, StandardOpenOption.TRUNCATE_EXISTING);
+            Os.giveToPostgresUser(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 }

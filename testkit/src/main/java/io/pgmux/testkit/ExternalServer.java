@@ -115,6 +115,11 @@ final class ExternalServer implements PostgresServer {
     }
 
     @Override
+    public void writePrivateServerFile(String path, String content) {
+        throw new UnsupportedOperationException("cannot change files of an external server (PGMUX_TEST_PG_URL)");
+    }
+
+    @Override
     public void close() {
         // not ours to stop
     }

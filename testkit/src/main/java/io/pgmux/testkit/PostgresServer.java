@@ -27,6 +27,12 @@ interface PostgresServer extends AutoCloseable {
     /** Replaces the content of a server-side file such as pg_hba.conf, keeping its owner. */
     void writeServerFile(String path, String content);
 
+    /**
+     * Creates (or replaces) a server-side file that only the server's OS user may read (mode 0600), as PostgreSQL
+     * wants for a TLS key.
+     */
+    void writePrivateServerFile(String path, String content);
+
     /** Stops the server if this object started it; never throws. */
     @Override
     void close();

@@ -315,6 +315,33 @@ public final class TestPostgres implements AutoCloseable {
         }
     }
 
+    /**
+     * Turns on TLS with the PEM certificate {@code cert} and its PKCS#8 key {@code key}: both are copied into the
+     * data directory, owned by the server's OS user (the key with mode 0600), {@code ssl} is set on with ALTER
+     * SYSTEM, and the configuration reloaded. Returns once new connections may use TLS. Meant for a private server
+     * ({@link #start()}), since it changes the server for everyone.
+     *
+     * @throws UnsupportedOperationException for an external server
+     */
+    public void enableTls(Path cert, Path key) {
+        OffsetDateTime loadedBefore;
+        try (Connection c = admin();
+                Statement st = c.createStatement()) {
+            String dataDir = queryString(st, "SHOW data_directory");
+            server.writePrivateServerFile(dataDir + "/pgmux-test-server.crt", Files.readString(cert));
+            server.writePrivateServerFile(dataDir + "/pgmux-test-server.key", Files.readString(key));
+            st.execute("ALTER SYSTEM SET ssl_cert_file = 'pgmux-test-server.crt'");
+            st.execute("ALTER SYSTEM SET ssl_key_file = 'pgmux-test-server.key'");
+            st.execute("ALTER SYSTEM SET ssl = on");
+            loadedBefore = loadTime(st);
+            st.execute("SELECT pg_reload_conf()");
+        } catch (SQLException | IOException e) {
+            throw new IllegalStateException("could not enable TLS: " + e.getMessage(), e);
+        }
+        awaitReload(loadedBefore);
+        log.info("enabled TLS on {} with {}", this, cert);
+    }
+
     /** Client connections that {@code user} has open, not counting the one that asks. */
     public int countConnections(String user) {
         try (Connection c = admin();

@@ -5,6 +5,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.pgmux.protocol.Frame;
 import io.pgmux.protocol.ProtocolException;
+import io.pgmux.protocol.message.GssEncRequest;
+import io.pgmux.protocol.message.SslRequest;
 import io.pgmux.protocol.message.StartupMessage;
 import io.pgmux.protocol.message.StartupPacket;
 import java.util.List;
@@ -13,7 +15,8 @@ import java.util.List;
  * Frames and decodes the untyped messages a client sends first (SSLRequest, GSSENCRequest,
  * CancelRequest, StartupMessage) into {@link StartupPacket}s. After a StartupMessage the stream
  * becomes typed, so this decoder replaces itself with a {@link FrameDecoder}; bytes already read
- * behind the StartupMessage pass on to it.
+ * behind the StartupMessage pass on to it. Bytes behind an SSLRequest or GSSENCRequest are refused
+ * (08P01): the client must wait for the answer, and after an 'S' what follows is TLS.
  */
 public final class StartupDecoder extends ByteToMessageDecoder {
     /** PostgreSQL's own cap (MAX_STARTUP_PACKET_LENGTH). */
@@ -54,6 +57,14 @@ public final class StartupDecoder extends ByteToMessageDecoder {
         } catch (ProtocolException e) {
             failed = true;
             throw e;
+        }
+        if ((decoded instanceof SslRequest || decoded instanceof GssEncRequest) && in.isReadable()) {
+            // The client must wait for our one-byte answer. Bytes already here were sent in plain text before
+            // any handshake, and must never pass for encrypted input (CVE-2021-23214).
+            failed = true;
+            throw new ProtocolException(
+                    "received unencrypted data after %s request",
+                    decoded instanceof SslRequest ? "SSL" : "GSSAPI encryption");
         }
         out.add(decoded);
         if (decoded instanceof StartupMessage) {

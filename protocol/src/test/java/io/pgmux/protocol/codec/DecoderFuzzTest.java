@@ -19,6 +19,8 @@ import io.pgmux.protocol.fuzz.Bounded;
 import io.pgmux.protocol.fuzz.FuzzTries;
 import io.pgmux.protocol.fuzz.Mutation;
 import io.pgmux.protocol.fuzz.TrackingAllocator;
+import io.pgmux.protocol.message.GssEncRequest;
+import io.pgmux.protocol.message.SslRequest;
 import io.pgmux.protocol.message.StartupMessage;
 import io.pgmux.protocol.message.StartupPacket;
 import java.util.ArrayList;
@@ -117,7 +119,7 @@ class DecoderFuzzTest {
     }
 
     private static void checkStartupDecoder(byte[] wire, List<Integer> reads, int maxMessageSize) {
-        Outcome expected = Model.startup(wire, maxMessageSize);
+        Outcome expected = Model.startup(wire, reads, maxMessageSize);
         Outcome actual =
                 Bounded.call("StartupDecoder", () -> decode(() -> new StartupDecoder(maxMessageSize), wire, reads));
         assertEquals(expected, actual, () -> "StartupDecoder(" + maxMessageSize + ") on " + HEX.formatHex(wire));
@@ -222,8 +224,12 @@ class DecoderFuzzTest {
             return new Outcome(messages, false);
         }
 
-        /** Untyped packets: length (8 .. 10000, itself included), body; typed messages after a StartupMessage. */
-        static Outcome startup(byte[] wire, int maxMessageSize) {
+        /**
+         * Untyped packets: length (8 .. 10000, itself included), body; typed messages after a StartupMessage. An
+         * SSLRequest or GSSENCRequest with more bytes behind it in the same read is a violation: the client must wait
+         * for the answer. {@code reads} are the sizes the wire arrives in, as {@link #decode} feeds it.
+         */
+        static Outcome startup(byte[] wire, List<Integer> reads, int maxMessageSize) {
             List<Object> messages = new ArrayList<>();
             int at = 0;
             while (wire.length - at >= 4) {
@@ -243,13 +249,29 @@ class DecoderFuzzTest {
                 } finally {
                     body.release();
                 }
-                messages.add(packet);
                 at += length;
+                if ((packet instanceof SslRequest || packet instanceof GssEncRequest)
+                        && at < readEnd(wire, reads, at)) {
+                    return new Outcome(messages, true);
+                }
+                messages.add(packet);
                 if (packet instanceof StartupMessage) {
                     return frames(wire, at, maxMessageSize, messages);
                 }
             }
             return new Outcome(messages, false);
+        }
+
+        /** Where the read that brings byte {@code offset - 1} ends: what the decoder holds once it has that byte. */
+        private static int readEnd(byte[] wire, List<Integer> reads, int offset) {
+            int end = 0;
+            for (int size : reads) {
+                end = Math.min(end + size, wire.length);
+                if (end >= offset) {
+                    return end;
+                }
+            }
+            return wire.length;
         }
 
         private static int intAt(byte[] b, int i) {

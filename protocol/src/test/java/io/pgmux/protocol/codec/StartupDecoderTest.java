@@ -217,6 +217,19 @@ class StartupDecoderTest {
         assertFalse(channel.finish());
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"SSL", "GSSAPI encryption"})
+    void bytesPipelinedBehindAnEncryptionRequestAreRefused(String kind) {
+        byte[] request = kind.equals("SSL") ? SSL_REQUEST : GSSENC_REQUEST;
+        EmbeddedChannel channel = channel();
+
+        assertDecoderViolation(
+                () -> channel.writeInbound(input(concat(request, STARTUP))),
+                "received unencrypted data after " + kind + " request");
+        assertNull(channel.readInbound(), "the request is not answered");
+        assertFalse(channel.finish());
+    }
+
     @Test
     void maxMessageSizeCarriesOverToTheFrameDecoder() {
         EmbeddedChannel channel = channel(16);

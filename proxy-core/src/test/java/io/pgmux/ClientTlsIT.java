@@ -1,0 +1,275 @@
+package io.pgmux;
+
+import static io.pgmux.TestProxy.database;
+import static io.pgmux.TestProxy.quote;
+import static io.pgmux.TestProxy.user;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.pgmux.TestCertificates.Issued;
+import io.pgmux.TestCertificates.KeyType;
+import io.pgmux.testkit.TestPostgres;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * TLS between clients and pgmux ({@code tls.client}): psql and pgjdbc get rows over TLS, {@code require} refuses
+ * plain text with 28000, {@code verify-ca} wants a client certificate from the CA, {@code verify-full} one whose CN
+ * is the user, and bytes stuffed behind an SSLRequest never pass for TLS.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class ClientTlsIT {
+    private static final String USER = "it_tls";
+    private static final String DB = "it_tls";
+    private static final String PASSWORD = "tls-pw";
+
+    @TempDir
+    static Path dir;
+
+    private static TestPostgres pg;
+    private static TestCertificates ca;
+    /** pgmux's certificate: RSA, for 127.0.0.1 and localhost. */
+    private static Issued pgmuxCert;
+    /** A client certificate whose CN is the user name (EC). */
+    private static Issued clientCert;
+    /** A client certificate for someone else. */
+    private static Issued otherClientCert;
+
+    @BeforeAll
+    static void setUp() {
+        pg = TestPostgres.shared();
+        pg.createUser(USER, PASSWORD);
+        pg.createDatabase(DB, USER);
+        ca = TestCertificates.authority(dir, "clients");
+        pgmuxCert = ca.issue("pgmux", KeyType.RSA, "127.0.0.1", "localhost");
+        clientCert = ca.issue(USER, KeyType.EC);
+        otherClientCert = ca.issue("someone_else", KeyType.EC);
+    }
+
+    private static TestProxy proxy(String mode) {
+        return TestProxy.start("tls.client { mode = " + mode + ", cert = "
+                + quote(pgmuxCert.cert().toString())
+                + ", key = " + quote(pgmuxCert.key().toString()) + ", ca = "
+                + quote(ca.caCert().toString()) + " }\n"
+                + "tls.server.mode = disable\n"
+                + "auth.users {\n" + user(USER, PASSWORD) + user("pgmux", "admin-pw") + "}\n"
+                + "databases {\n" + database(DB, pg, "") + "}");
+    }
+
+    @Test
+    void pgjdbcGetsRowsOverTlsAndShowClientsSaysSo() throws Exception {
+        try (TestProxy proxy = proxy("prefer");
+                Connection c = proxy.connect(DB, USER, PASSWORD, "sslmode=require");
+                Statement st = c.createStatement()) {
+            assertEquals(42, queryInt(st, "SELECT 6 * 7"));
+            try (Connection admin =
+                            proxy.connect("pgmux", "pgmux", "admin-pw", "sslmode=disable", "preferQueryMode=simple");
+                    Statement console = admin.createStatement();
+                    ResultSet rs = console.executeQuery("SHOW CLIENTS")) {
+                int tlsClients = 0;
+                int plainClients = 0;
+                while (rs.next()) {
+                    String tls = rs.getString("tls");
+                    if (USER.equals(rs.getString("user"))) {
+                        assertTrue(tls.startsWith("TLSv1."), "tls column of the TLS client: " + tls);
+                        tlsClients++;
+                    } else {
+                        assertEquals("", tls, "the console client came in plain text (prefer allows it)");
+                        plainClients++;
+                    }
+                }
+                assertEquals(1, tlsClients);
+                assertEquals(1, plainClients);
+            }
+        }
+    }
+
+    @Test
+    void pgjdbcVerifyFullChecksPgmuxCertificateAgainstTheCa() throws Exception {
+        try (TestProxy proxy = proxy("require")) {
+            try (Connection c = proxy.connect(DB, USER, PASSWORD, "sslmode=verify-full", "sslrootcert=" + ca.caCert());
+                    Statement st = c.createStatement()) {
+                assertEquals(1, queryInt(st, "SELECT 1"));
+            }
+            TestCertificates stranger = TestCertificates.authority(dir, "stranger");
+            SQLException e = assertThrows(
+                    SQLException.class,
+                    () -> proxy.connect(DB, USER, PASSWORD, "sslmode=verify-full", "sslrootcert=" + stranger.caCert()));
+            assertEquals("08006", e.getSQLState(), "pgjdbc refuses pgmux's certificate from an unknown CA: " + e);
+        }
+    }
+
+    @Test
+    void psqlWithSslmodeRequireGetsRows() throws Exception {
+        try (TestProxy proxy = proxy("require")) {
+            // sslmode=require: psql gives up unless the connection is encrypted.
+            Run run = psql(proxy, "sslmode=require", "-c", "SELECT 6 * 7");
+            assertEquals(0, run.exitCode(), run.output());
+            assertEquals("42", run.output().trim(), run.output());
+        }
+    }
+
+    @Test
+    void requireRefusesPlainTextWith28000() throws Exception {
+        try (TestProxy proxy = proxy("require")) {
+            SQLException e =
+                    assertThrows(SQLException.class, () -> proxy.connect(DB, USER, PASSWORD, "sslmode=disable"));
+            assertEquals("28000", e.getSQLState(), e.toString());
+            assertTrue(e.getMessage().contains("connection without TLS refused"), e.getMessage());
+            assertTrue(e.getMessage().contains("tls.client.mode = require"), e.getMessage());
+
+            Run run = psql(proxy, "sslmode=disable", "-c", "SELECT 1");
+            assertTrue(run.exitCode() != 0, run.output());
+            assertTrue(run.output().contains("connection without TLS refused"), run.output());
+        }
+    }
+
+    @Test
+    void verifyCaWantsAClientCertificateFromTheCa() throws Exception {
+        try (TestProxy proxy = proxy("verify-ca")) {
+            assertThrows(
+                    SQLException.class,
+                    () -> proxy.connect(DB, USER, PASSWORD, "sslmode=require", "sslcert=" + dir.resolve("none.crt")),
+                    "a client without a certificate fails the handshake");
+
+            TestCertificates stranger = TestCertificates.authority(dir, "other-ca");
+            Issued foreign = stranger.issue(USER, KeyType.EC);
+            assertThrows(
+                    SQLException.class,
+                    () -> proxy.connect(DB, USER, PASSWORD, withCertificate(foreign)),
+                    "a certificate from another CA fails the handshake");
+
+            try (Connection c = proxy.connect(DB, USER, PASSWORD, withCertificate(otherClientCert));
+                    Statement st = c.createStatement()) {
+                assertEquals(1, queryInt(st, "SELECT 1"), "verify-ca does not look at the CN");
+            }
+        }
+    }
+
+    @Test
+    void verifyFullWantsTheUserNameAsCn() throws Exception {
+        try (TestProxy proxy = proxy("verify-full")) {
+            try (Connection c = proxy.connect(DB, USER, PASSWORD, withCertificate(clientCert));
+                    Statement st = c.createStatement()) {
+                assertEquals(1, queryInt(st, "SELECT 1"));
+            }
+            SQLException e = assertThrows(
+                    SQLException.class, () -> proxy.connect(DB, USER, PASSWORD, withCertificate(otherClientCert)));
+            assertEquals("28000", e.getSQLState(), e.toString());
+            assertTrue(e.getMessage().contains("CN mismatch"), e.getMessage());
+        }
+    }
+
+    @Test
+    void cancelWorksForATlsClient() throws Exception {
+        try (TestProxy proxy = proxy("require");
+                Connection c = proxy.connect(DB, USER, PASSWORD, "sslmode=require");
+                Statement st = c.createStatement()) {
+            Sleeps.assertCancelled(pg, DB, USER, st);
+            assertEquals(1, queryInt(st, "SELECT 1"), "the client carries on after the cancel");
+        }
+    }
+
+    @Test
+    void bytesPipelinedBehindTheSslRequestAreRefused() throws Exception {
+        try (TestProxy proxy = proxy("require");
+                WireClient client = WireClient.connect(proxy.port())) {
+            byte[] sslRequest =
+                    WireClient.untyped(new WireClient.Bytes().int32(80877103).build());
+            byte[] startup = WireClient.startup(3 << 16, Map.of("user", USER, "database", DB));
+            client.send(concat(sslRequest, startup));
+            WireClient.Ending ending = client.readUntilClosed(Duration.ofSeconds(10));
+            assertEquals("08P01", ending.sqlState(), ending.toString());
+            assertTrue(
+                    ending.errors().get(0).fields().get('M').contains("received unencrypted data after SSL request"),
+                    ending.toString());
+        }
+    }
+
+    @Test
+    void aSecondSslRequestInsideTlsIsRefusedAndGssEncGetsN() throws Exception {
+        try (TestProxy proxy = proxy("require");
+                WireClient plain = WireClient.connect(proxy.port())) {
+            plain.send(WireClient.untyped(new WireClient.Bytes().int32(80877104).build()));
+            assertEquals('N', plain.readAnswer(), "no GSSAPI encryption");
+            plain.send(WireClient.untyped(new WireClient.Bytes().int32(80877103).build()));
+            assertEquals('S', plain.readAnswer());
+            WireClient tls = plain.startTls(ca.socketFactory());
+            tls.send(WireClient.untyped(new WireClient.Bytes().int32(80877103).build()));
+            WireClient.Ending ending = tls.readUntilClosed(Duration.ofSeconds(10));
+            assertEquals("08P01", ending.sqlState(), ending.toString());
+        }
+    }
+
+    @Test
+    void missingCertificateFileIsAConfigErrorNamingTheKey() {
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> TestProxy.start("tls.client { mode = require, cert = "
+                        + quote(dir.resolve("missing.crt").toString()) + ", key = "
+                        + quote(pgmuxCert.key().toString()) + " }"));
+        assertTrue(e.getMessage().contains("tls.client.cert"), e.getMessage());
+        assertFalse(e.getMessage().contains("tls.client.key"), e.getMessage());
+    }
+
+    private static String[] withCertificate(Issued cert) {
+        return new String[] {
+            "sslmode=require", "sslcert=" + cert.cert(), "sslkey=" + cert.derKey(), "sslrootcert=" + ca.caCert()
+        };
+    }
+
+    private static int queryInt(Statement st, String sql) throws SQLException {
+        try (ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] both = new byte[a.length + b.length];
+        System.arraycopy(a, 0, both, 0, a.length);
+        System.arraycopy(b, 0, both, a.length, b.length);
+        return both;
+    }
+
+    /** What psql printed (stdout and stderr) and its exit status. */
+    private record Run(int exitCode, String output) {}
+
+    /** Runs psql through {@code proxy} with {@code sslmode} in its connection string; bounded in time. */
+    private static Run psql(TestProxy proxy, String sslmode, String... args) throws IOException, InterruptedException {
+        String psql = pg.psqlPath();
+        assumeTrue(psql != null, "no psql on this machine");
+        String conninfo = "host=127.0.0.1 port=" + proxy.port() + " dbname=" + DB + " user=" + USER + " " + sslmode
+                + " connect_timeout=10";
+        List<String> command = new java.util.ArrayList<>(List.of(psql, "-X", "-A", "-t", conninfo));
+        command.addAll(List.of(args));
+        Path output = Files.createTempFile(dir, "psql-", ".out");
+        ProcessBuilder builder =
+                new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile());
+        builder.environment().put("PGPASSWORD", PASSWORD);
+        builder.environment().put("PGSSLCERT", dir.resolve("none.crt").toString());
+        Process process = builder.start();
+        process.getOutputStream().close();
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            throw new AssertionError("psql still ran after 60 s: " + Files.readString(output));
+        }
+        return new Run(process.exitValue(), Files.readString(output));
+    }
+}
