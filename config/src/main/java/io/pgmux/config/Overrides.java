@@ -34,6 +34,7 @@ final class Overrides {
             "PGMUX_CONFIG",
             "PGMUX_JAR",
             "PGMUX_LOG_LEVEL",
+            "PGMUX_LOG_FORMAT",
             "PGMUX_REBUILD");
 
     private static final String NOT_SETTINGS_PREFIX = "PGMUX_TEST_";

@@ -261,7 +261,6 @@ public final class ClientSession implements ServerListener {
         }
         Optional<String> tlsRefusal = tlsRefusal(message);
         if (tlsRefusal.isPresent()) {
-            log.info("client {} refused: {}", name(), tlsRefusal.get());
             fatal(SqlState.INVALID_AUTHORIZATION_SPECIFICATION, tlsRefusal.get());
             return;
         }
@@ -381,7 +380,23 @@ public final class ClientSession implements ServerListener {
         }
     }
 
+    /** Why a client left without pgmux closing it, for the log. */
+    private enum Departure {
+        TERMINATE("client sent Terminate"),
+        CONNECTION_CLOSED("client closed the connection");
+
+        private final String text;
+
+        Departure(String text) {
+            this.text = text;
+        }
+    }
+
     void onInactive() {
+        depart(Departure.CONNECTION_CLOSED);
+    }
+
+    private void depart(Departure reason) {
         if (phase == Phase.CLOSED) {
             return;
         }
@@ -390,7 +405,12 @@ public final class ClientSession implements ServerListener {
         metrics.state(null);
         cleanUp();
         if (was.compareTo(Phase.IDLE) >= 0) {
-            log.info("client {} disconnected: user={} database={}", name(), startup.user(), startup.database());
+            log.info(
+                    "client {} disconnected: user={} database={} reason={}",
+                    name(),
+                    startup.user(),
+                    startup.database(),
+                    reason.text);
         }
     }
 
@@ -446,7 +466,6 @@ public final class ClientSession implements ServerListener {
         if (step instanceof ClientAuthenticator.Step.Challenge challenge) {
             writeAndFlush(challenge.message());
         } else if (step instanceof ClientAuthenticator.Step.Failure failure) {
-            log.info("client {} login failed: user={} database={}", name(), startup.user(), startup.database());
             fatal(SqlState.INVALID_PASSWORD, failure.message());
         } else if (step instanceof ClientAuthenticator.Step.Success success) {
             auth = null;
@@ -1278,7 +1297,7 @@ public final class ClientSession implements ServerListener {
         if (phase == Phase.CLOSED) {
             return;
         }
-        onInactive();
+        depart(Departure.TERMINATE);
         channel.close();
     }
 
@@ -1352,12 +1371,22 @@ public final class ClientSession implements ServerListener {
         phase = Phase.CLOSED;
         metrics.state(null);
         cleanUp();
-        if (was.compareTo(Phase.IDLE) >= 0) {
-            log.info("client {} closed: {} ({})", name(), message, sqlState.code());
-        }
+        log.info(
+                "client {} {}: user={} database={} error: {} (SQLSTATE {})",
+                name(),
+                was.compareTo(Phase.IDLE) >= 0 ? "closed" : "refused",
+                startup == null ? null : startup.user(),
+                startup == null ? null : startup.database(),
+                message,
+                sqlState.code());
     }
 
     private void writeError(PgmuxException error) {
+        log.info(
+                "client {} error: {} (SQLSTATE {})",
+                name(),
+                error.getMessage(),
+                error.sqlState().code());
         metrics.error(error.sqlState());
         write(ErrorResponse.of(Severity.ERROR, error.sqlState(), error.getMessage()));
     }

@@ -417,7 +417,12 @@ public final class ServerConnection {
             publish("idle", null);
             Promise<ServerConnection> promise = loginPromise;
             loginPromise = null;
-            log.info("connected server {} pool={} to {}", name(), poolName, channel.remoteAddress());
+            log.info(
+                    "connected server {} pool={} to {}{}",
+                    name(),
+                    poolName,
+                    channel.remoteAddress(),
+                    tls.isEmpty() ? "" : " over " + tls);
             if (!promise.trySuccess(this)) {
                 close(CloseReason.SHUTDOWN);
             }

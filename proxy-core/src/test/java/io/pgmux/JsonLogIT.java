@@ -1,0 +1,154 @@
+package io.pgmux;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgmux.testkit.TestPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code PGMUX_LOG_FORMAT=json}: the shaded jar, run as {@code bin/pgmux} runs it, writes one JSON object per line,
+ * among them a client's login and logout, a server's connect and close with their reasons, and the errors it sent
+ * to clients with their SQLSTATEs.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class JsonLogIT {
+    private static final String USER = "it_jsonlog";
+    private static final String DB = "it_jsonlog";
+    private static final String PASSWORD = "jsonlog-pw";
+    private static final Duration START_DEADLINE = Duration.ofSeconds(45);
+
+    private final ObjectMapper json = new ObjectMapper();
+
+    @Test
+    void everyLineIsAJsonObjectWithTheLifecycleAndTheErrors(@TempDir Path dir) throws Exception {
+        Path jar = Path.of("target/pgmux.jar").toAbsolutePath();
+        assumeTrue(Files.isRegularFile(jar), "no shaded jar at " + jar + " (run mvn package first)");
+        TestPostgres pg = TestPostgres.shared();
+        pg.createUser(USER, PASSWORD);
+        pg.createDatabase(DB, USER);
+        int port = freePort();
+        Path config = dir.resolve("pgmux.conf");
+        Files.writeString(
+                config,
+                "pgmux {\n  listen { host = \"127.0.0.1\", port = " + port + " }\n  metrics.enabled = false\n"
+                        + "  shutdown-timeout = 5s\n"
+                        + "  auth.users { \"" + USER + "\" { password = \"" + PASSWORD + "\" } }\n"
+                        + "  databases { \"" + DB + "\" { host = \"" + pg.host() + "\", port = " + pg.port()
+                        + ", pool.server-idle-timeout = 1s } }\n}\n");
+        Path log = dir.resolve("pgmux.log");
+        ProcessBuilder builder = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-Xmx256m",
+                        "-jar",
+                        jar.toString(),
+                        "--config",
+                        config.toString())
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        builder.environment().keySet().removeIf(name -> name.startsWith("PGMUX_") && !name.startsWith("PGMUX_TEST_"));
+        builder.environment().put("PGMUX_LOG_FORMAT", "json");
+        Process process = builder.start();
+        try {
+            Await.until("pgmux to listen", START_DEADLINE, () -> read(log), text -> text.contains("listening on"));
+
+            try (Connection c = connect(port, DB, PASSWORD);
+                    Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery("SELECT 1")) {
+                assertTrue(rs.next());
+            }
+            SQLException wrong = assertThrows(SQLException.class, () -> connect(port, DB, "not-it"));
+            assertEquals("28P01", wrong.getSQLState());
+            SQLException nowhere =
+                    assertThrows(SQLException.class, () -> connect(port, "it_jsonlog_nowhere", PASSWORD));
+            assertEquals("3D000", nowhere.getSQLState());
+            Await.until(
+                    "the idle server to be closed (server-idle-timeout = 1s)",
+                    Duration.ofSeconds(20),
+                    () -> read(log),
+                    text -> text.contains("reason=IDLE_TIMEOUT"));
+
+            process.destroy(); // SIGTERM
+            assertTrue(process.waitFor(30, TimeUnit.SECONDS), "pgmux did not stop on SIGTERM\n" + read(log));
+            assertEquals(0, process.exitValue(), read(log));
+        } finally {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+
+        List<JsonNode> events = new ArrayList<>();
+        for (String line : Files.readAllLines(log)) {
+            JsonNode event = json.readTree(line);
+            assertTrue(event.isObject(), "one JSON object per line: " + line);
+            for (String field : List.of("timestamp", "level", "threadName", "loggerName", "formattedMessage")) {
+                assertTrue(event.hasNonNull(field), field + " in " + line);
+            }
+            events.add(event);
+        }
+        assertLogged(events, "INFO", "io.pgmux.client.ClientSession", "logged in: user=" + USER);
+        assertLogged(events, "INFO", "io.pgmux.client.ClientSession", "disconnected: user=" + USER);
+        assertLogged(events, "INFO", "io.pgmux.client.ClientSession", "reason=client sent Terminate");
+        assertLogged(events, "INFO", "io.pgmux.server.ServerConnection", "connected server s1 pool=" + DB + "/" + USER);
+        assertLogged(events, "INFO", "io.pgmux.server.ServerConnection", "reason=IDLE_TIMEOUT");
+        assertLogged(events, "INFO", "io.pgmux.client.ClientSession", "(SQLSTATE 28P01)");
+        assertLogged(events, "INFO", "io.pgmux.client.ClientSession", "(SQLSTATE 3D000)");
+        assertLogged(events, "INFO", "io.pgmux.PgmuxServer", "pgmux stopped");
+    }
+
+    private static void assertLogged(List<JsonNode> events, String level, String logger, String text) {
+        assertTrue(
+                events.stream()
+                        .anyMatch(e -> e.get("level").asText().equals(level)
+                                && e.get("loggerName").asText().equals(logger)
+                                && e.get("formattedMessage").asText().contains(text)),
+                () -> level + " " + logger + " \"" + text + "\" in\n"
+                        + String.join(
+                                "\n", events.stream().map(JsonNode::toString).toList()));
+    }
+
+    private static Connection connect(int port, String database, String password) throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", USER);
+        props.setProperty("password", password);
+        props.setProperty("connectTimeout", "10");
+        props.setProperty("socketTimeout", "30");
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/" + database, props);
+    }
+
+    private static String read(Path log) {
+        try {
+            return Files.exists(log) ? Files.readString(log) : "";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+}
