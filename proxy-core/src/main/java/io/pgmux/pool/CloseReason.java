@@ -18,6 +18,10 @@ public enum CloseReason {
     RECONNECT,
     /** The pool shrank or was removed. */
     POOL_SHRUNK,
+    /** A reserve server (beyond size) with no client waiting for it. */
+    RESERVE,
+    /** Idle, and closed to make room for another pool under max-db-connections or max-user-connections. */
+    MAKE_ROOM,
     /** pgmux is stopping. */
     SHUTDOWN
 }

@@ -18,6 +18,12 @@ public sealed interface Decision<S, W> {
     /** Fail {@code waiter} with an error. */
     record Reject<S, W>(W waiter, SqlState sqlState, String message) implements Decision<S, W> {}
 
+    /**
+     * The pool has clients waiting and room under its size, but {@code budget} (max-db-connections or
+     * max-user-connections) is spent: wait for another pool to give room back, and ask one to close an idle server.
+     */
+    record NoRoom<S, W>(ConnectionBudget budget) implements Decision<S, W> {}
+
     /** Close {@code server}. */
     record Close<S, W>(S server, CloseReason reason) implements Decision<S, W> {}
 }

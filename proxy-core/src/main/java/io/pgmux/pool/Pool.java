@@ -22,9 +22,10 @@ import org.slf4j.LoggerFactory;
  * The servers of one (database, user): carries out the {@link Decision}s of its {@link PoolState}.
  * Calls come from many event loops; the state is guarded by a lock held only while deciding, never
  * during I/O, which costs less than hopping to a home loop on every transaction. Side effects
- * (connect, hand over, close) run after the lock is released.
+ * (connect, hand over, close) run after the lock is released. Its servers count against the budgets it shares with the
+ * other pools of its database and of its server user (max-db-connections, max-user-connections).
  */
-public final class Pool {
+public final class Pool implements ConnectionBudget.Member {
     private static final Logger log = LoggerFactory.getLogger(Pool.class);
 
     private final PoolKey key;
@@ -32,26 +33,39 @@ public final class Pool {
     private final ServerConnector connector;
     private final LongSupplier nanoClock;
     private final PoolMetrics metrics;
+    private final ConnectionBudget dbBudget;
+    private final ConnectionBudget userBudget;
+    /** Where the last client asked from: connects made without a client at hand (room came free) run there. */
+    private volatile EventLoop lastLoop;
+
     private volatile ServerConnector.Target target;
     private volatile DatabaseConfig database;
     private volatile Map<String, String> serverParameters;
 
+    /** A pool whose servers count against budgets shared with other pools (of its database, of its server user). */
     public Pool(
             PoolKey key,
             DatabaseConfig database,
             ServerConnector.Target target,
             ServerConnector connector,
             LongSupplier nanoClock,
-            PgmuxMetrics metrics) {
+            PgmuxMetrics metrics,
+            ConnectionBudget dbBudget,
+            ConnectionBudget userBudget) {
         this.key = key;
         this.database = database;
         this.target = target;
         this.connector = connector;
         this.nanoClock = nanoClock;
+        this.dbBudget = dbBudget;
+        this.userBudget = userBudget;
         // Each server's lifetime is jittered (±10 %) so that servers opened together are not all replaced at once.
-        this.state = new PoolState<>(limits(database.pool()), PoolState.jitteredLifetimes(new Random()));
+        this.state = new PoolState<>(
+                limits(database.pool()), PoolState.jitteredLifetimes(new Random()), dbBudget, userBudget);
         // Last: the gauges call counts() at scrape time, which needs the state above.
         this.metrics = metrics.pool(key, this::counts);
+        dbBudget.join(this);
+        userBudget.join(this);
     }
 
     static PoolLimits limits(PoolSettings settings) {
@@ -60,7 +74,11 @@ public final class Pool {
                 settings.minSize(),
                 settings.serverIdleTimeout(),
                 settings.serverLifetime(),
-                settings.serverLoginRetry());
+                settings.serverLoginRetry(),
+                settings.reserveSize(),
+                settings.reserveTimeout(),
+                settings.maxDbConnections(),
+                settings.maxUserConnections());
     }
 
     public PoolKey key() {
@@ -92,6 +110,7 @@ public final class Pool {
      */
     public Future<ServerConnection> acquire(EventLoop loop) {
         Promise<ServerConnection> promise = loop.newPromise();
+        lastLoop = loop;
         List<Decision<ServerConnection, Waiter>> decisions;
         synchronized (state) {
             decisions = state.acquire(new Waiter(promise, loop), nanoClock.getAsLong(), s -> s.eventLoop() == loop);
@@ -122,6 +141,11 @@ public final class Pool {
             decisions = state.release(server, closeReason, now);
         }
         apply(decisions, server.eventLoop());
+        if (decisions.isEmpty()) {
+            // Parked idle: another pool of the database or user may be waiting for room.
+            dbBudget.offerIdle(this);
+            userBudget.offerIdle(this);
+        }
     }
 
     /** A server closed by itself. */
@@ -132,6 +156,39 @@ public final class Pool {
             decisions = state.lost(server);
         }
         apply(decisions, server.eventLoop());
+        wakeBudgets();
+    }
+
+    @Override
+    public boolean closeIdleServer() {
+        List<Decision<ServerConnection, Waiter>> decisions;
+        synchronized (state) {
+            decisions = state.closeIdleForRoom();
+        }
+        if (decisions.isEmpty()) {
+            return false;
+        }
+        log.info("pool {} closes an idle server to make room for another pool of its database or user", key);
+        apply(decisions, null);
+        return true;
+    }
+
+    @Override
+    public void retryWaiters() {
+        EventLoop loop = lastLoop;
+        if (loop == null) {
+            return;
+        }
+        List<Decision<ServerConnection, Waiter>> decisions;
+        synchronized (state) {
+            decisions = state.retryWaiters(nanoClock.getAsLong());
+        }
+        apply(decisions, loop);
+    }
+
+    private void wakeBudgets() {
+        dbBudget.wake();
+        userBudget.wake();
     }
 
     /** Housekeeping tick: reap idle and old servers, keep min-size warm. */
@@ -160,6 +217,8 @@ public final class Pool {
         synchronized (state) {
             decisions = state.close(SqlState.ADMIN_SHUTDOWN, "pgmux is shutting down");
         }
+        dbBudget.leave(this);
+        userBudget.leave(this);
         apply(decisions, loop);
     }
 
@@ -192,7 +251,9 @@ public final class Pool {
     /** Server and waiter counts of a pool at one moment. */
     public record Counts(int open, int idle, int leased, int connecting, int waiting, int maxSize) {}
 
+    /** Carries out decisions; {@code loop} is where a {@link Decision.Connect} runs. */
     private void apply(List<Decision<ServerConnection, Waiter>> decisions, EventLoop loop) {
+        boolean roomFreed = false;
         for (Decision<ServerConnection, Waiter> decision : decisions) {
             if (decision instanceof Decision.Lease<ServerConnection, Waiter> lease) {
                 hand(lease.server(), lease.waiter());
@@ -202,7 +263,13 @@ public final class Pool {
                 reject.waiter().promise().tryFailure(new PgmuxException(reject.sqlState(), reject.message()));
             } else if (decision instanceof Decision.Close<ServerConnection, Waiter> close) {
                 close.server().close(close.reason());
+                roomFreed = true;
+            } else if (decision instanceof Decision.NoRoom<ServerConnection, Waiter> noRoom) {
+                noRoom.budget().noRoom(this);
             }
+        }
+        if (roomFreed) {
+            wakeBudgets();
         }
     }
 
@@ -267,6 +334,10 @@ public final class Pool {
                 synchronized (state) {
                     decisions = state.connectFailed(error.sqlState(), error.getMessage(), nanoClock.getAsLong());
                 }
+                // The failed connect's room is free again: another pool may use it.
+                apply(decisions, loop);
+                wakeBudgets();
+                return;
             }
             apply(decisions, loop);
         });

@@ -29,6 +29,10 @@ public final class PoolRegistry {
     private final Map<String, ServerCredentials.Secret> queriedSecrets = new ConcurrentHashMap<>();
 
     private final AtomicInteger clients = new AtomicInteger();
+    /** Server connections per database (max-db-connections) and per server user (max-user-connections). */
+    private final Map<String, ConnectionBudget> dbBudgets = new ConcurrentHashMap<>();
+
+    private final Map<String, ConnectionBudget> userBudgets = new ConcurrentHashMap<>();
     private final ServerConnector connector;
     private final LongSupplier nanoClock;
     private final PgmuxMetrics metrics;
@@ -70,7 +74,15 @@ public final class PoolRegistry {
         PoolKey key = new PoolKey(database, poolUser);
         return Optional.of(pools.computeIfAbsent(key, k -> {
             DatabaseConfig settings = db.get().withPool(config.poolFor(db.get(), k.user()));
-            return new Pool(k, settings, target(k, serverUser, settings), connector, nanoClock, metrics);
+            return new Pool(
+                    k,
+                    settings,
+                    target(k, serverUser, settings),
+                    connector,
+                    nanoClock,
+                    metrics,
+                    dbBudgets.computeIfAbsent(database, name -> new ConnectionBudget("database " + name)),
+                    userBudgets.computeIfAbsent(serverUser, name -> new ConnectionBudget("user " + name)));
         }));
     }
 

@@ -25,6 +25,9 @@ import java.util.function.Predicate;
 public final class PoolState<S, W> {
     private record IdleServer<S>(S server, long idleSinceNanos) {}
 
+    /** A client waiting for a server, and since when. */
+    private record Waiting<W>(W waiter, long sinceNanos) {}
+
     /** An open server: when it connected, and the factor its server-lifetime is scaled by (the jitter). */
     private record Open(long bornNanos, double lifetimeFactor) {}
 
@@ -37,7 +40,11 @@ public final class PoolState<S, W> {
     /** Picks each new server's lifetime factor; see {@link #jitteredLifetimes}. */
     private final DoubleSupplier lifetimeFactor;
 
-    private final ArrayDeque<W> waiters = new ArrayDeque<>();
+    private final ArrayDeque<Waiting<W>> waiters = new ArrayDeque<>();
+    /** Servers of all pools of this database (max-db-connections), and of this server user (max-user-connections). */
+    private final ConnectionBudget dbBudget;
+
+    private final ConnectionBudget userBudget;
     private int connecting;
     private boolean closed;
     private PoolLimits limits;
@@ -53,13 +60,23 @@ public final class PoolState<S, W> {
         this(limits, () -> 1.0);
     }
 
+    /** As the four-argument constructor, sharing no limit with other pools. */
+    public PoolState(PoolLimits limits, DoubleSupplier lifetimeFactor) {
+        this(limits, lifetimeFactor, new ConnectionBudget("database"), new ConnectionBudget("user"));
+    }
+
     /**
      * A pool whose servers live server-lifetime times a factor {@code lifetimeFactor} picks for each when it connects,
-     * so that servers opened together (at start, after an outage) do not all expire, and reconnect, together.
+     * so that servers opened together (at start, after an outage) do not all expire, and reconnect, together. Each
+     * server takes a unit of {@code dbBudget} and {@code userBudget} (shared with the other pools of its database and
+     * its server user) from when its connect is decided until it is forgotten.
      */
-    public PoolState(PoolLimits limits, DoubleSupplier lifetimeFactor) {
+    public PoolState(
+            PoolLimits limits, DoubleSupplier lifetimeFactor, ConnectionBudget dbBudget, ConnectionBudget userBudget) {
         this.limits = limits;
         this.lifetimeFactor = lifetimeFactor;
+        this.dbBudget = dbBudget;
+        this.userBudget = userBudget;
     }
 
     /** Factors spread evenly over 1 ± {@link #LIFETIME_JITTER}, drawn from {@code random}. */
@@ -85,12 +102,12 @@ public final class PoolState<S, W> {
                 // Nothing could serve this client before the next attempt: tell it now why.
                 out.add(new Decision.Reject<>(waiter, lastFailureState, lastFailureMessage));
             } else {
-                waiters.addLast(waiter);
+                waiters.addLast(new Waiting<>(waiter, nowNanos));
             }
             return out;
         }
-        waiters.addLast(waiter);
-        if (total() < limits.size()) {
+        waiters.addLast(new Waiting<>(waiter, nowNanos));
+        if (total() < limits.size() && takeRoom(out)) {
             connecting++;
             out.add(new Decision.Connect<>());
         }
@@ -114,7 +131,7 @@ public final class PoolState<S, W> {
 
     /** A waiter gave up (timeout, disconnect); true when it was still waiting. */
     public boolean cancelWait(W waiter) {
-        return waiters.remove(waiter);
+        return waiters.removeIf(w -> w.waiter().equals(waiter));
     }
 
     /** A connect decided earlier succeeded. */
@@ -124,13 +141,13 @@ public final class PoolState<S, W> {
         bornNanos.put(server, new Open(nowNanos, lifetimeFactor.getAsDouble()));
         List<Decision<S, W>> out = new ArrayList<>(1);
         if (closed) {
-            bornNanos.remove(server);
+            forget(server);
             out.add(new Decision.Close<>(server, CloseReason.SHUTDOWN));
             return out;
         }
         if (waiters.isEmpty() && bornNanos.size() > limits.size()) {
             // The pool shrank while this connect was in flight.
-            bornNanos.remove(server);
+            forget(server);
             out.add(new Decision.Close<>(server, CloseReason.POOL_SHRUNK));
             return out;
         }
@@ -161,10 +178,11 @@ public final class PoolState<S, W> {
             lastFailureMessage = message;
         }
         connecting--;
+        giveRoom();
         List<Decision<S, W>> out = new ArrayList<>();
         if (bornNanos.isEmpty() && connecting == 0) {
             while (!waiters.isEmpty()) {
-                out.add(new Decision.Reject<>(waiters.pollFirst(), sqlState, message));
+                out.add(new Decision.Reject<>(waiters.pollFirst().waiter(), sqlState, message));
             }
         }
         return out;
@@ -186,11 +204,15 @@ public final class PoolState<S, W> {
         if (reason == null && isExpired(server, nowNanos)) {
             reason = CloseReason.LIFETIME;
         }
-        if (reason == null && total() > limits.size()) {
+        if (reason == null && total() > limits.size() + limits.reserveSize()) {
             reason = CloseReason.POOL_SHRUNK;
         }
+        if (reason == null && total() > limits.size() && waiters.isEmpty()) {
+            // A reserve server goes as soon as no client waits for it.
+            reason = CloseReason.RESERVE;
+        }
         if (reason != null) {
-            bornNanos.remove(server);
+            forget(server);
             out.add(new Decision.Close<>(server, reason));
             connectForWaiters(out, nowNanos);
             return out;
@@ -202,7 +224,7 @@ public final class PoolState<S, W> {
     /** A server closed by itself (or failed); it is forgotten wherever it was. */
     public List<Decision<S, W>> lost(S server) {
         List<Decision<S, W>> out = new ArrayList<>(1);
-        if (bornNanos.remove(server) == null) {
+        if (!forget(server)) {
             return out;
         }
         leased.remove(server);
@@ -225,7 +247,7 @@ public final class PoolState<S, W> {
             IdleServer<S> candidate = it.next();
             if (isExpired(candidate.server(), nowNanos)) {
                 it.remove();
-                bornNanos.remove(candidate.server());
+                forget(candidate.server());
                 out.add(new Decision.Close<>(candidate.server(), CloseReason.LIFETIME));
             }
         }
@@ -234,8 +256,10 @@ public final class PoolState<S, W> {
         for (Iterator<IdleServer<S>> it = idle.descendingIterator(); it.hasNext(); ) {
             IdleServer<S> candidate = it.next();
             CloseReason reason = null;
-            if (bornNanos.size() > limits.size()) {
+            if (bornNanos.size() > limits.size() + limits.reserveSize()) {
                 reason = CloseReason.POOL_SHRUNK;
+            } else if (bornNanos.size() > limits.size()) {
+                reason = CloseReason.RESERVE;
             } else if (idleTimeout > 0
                     && nowNanos - candidate.idleSinceNanos() >= idleTimeout
                     && bornNanos.size() > limits.minSize()) {
@@ -243,18 +267,19 @@ public final class PoolState<S, W> {
             }
             if (reason != null) {
                 it.remove();
-                bornNanos.remove(candidate.server());
+                forget(candidate.server());
                 out.add(new Decision.Close<>(candidate.server(), reason));
             }
         }
         if (isBackingOff(nowNanos)) {
             return out;
         }
-        while (total() < limits.minSize()) {
+        // Keeping min-size warm never asks another pool to close a server (that would go back and forth).
+        while (total() < limits.minSize() && takeRoom(null)) {
             connecting++;
             out.add(new Decision.Connect<>());
         }
-        // Clients that waited out a login retry get their connect now.
+        // Clients that waited out a login retry, or reserve-timeout, get their connect now.
         connectForWaiters(out, nowNanos);
         return out;
     }
@@ -267,26 +292,47 @@ public final class PoolState<S, W> {
         return out;
     }
 
+    /** Room may have come free in a budget this pool shares: connect for waiting clients if it allows. */
+    public List<Decision<S, W>> retryWaiters(long nowNanos) {
+        List<Decision<S, W>> out = new ArrayList<>(1);
+        connectForWaiters(out, nowNanos);
+        return out;
+    }
+
+    /**
+     * Another pool of the same database or user needs room: closes the idle server unused longest, if there is one
+     * and no client of this pool waits (then there would be none idle).
+     */
+    public List<Decision<S, W>> closeIdleForRoom() {
+        List<Decision<S, W>> out = new ArrayList<>(1);
+        IdleServer<S> oldest = idle.pollLast();
+        if (oldest != null) {
+            forget(oldest.server());
+            out.add(new Decision.Close<>(oldest.server(), CloseReason.MAKE_ROOM));
+        }
+        return out;
+    }
+
     /** Closes idle servers at once and every other one when it comes back; waiters fail. */
     public List<Decision<S, W>> close(SqlState sqlState, String message) {
         closed = true;
         List<Decision<S, W>> out = new ArrayList<>();
         while (!waiters.isEmpty()) {
-            out.add(new Decision.Reject<>(waiters.pollFirst(), sqlState, message));
+            out.add(new Decision.Reject<>(waiters.pollFirst().waiter(), sqlState, message));
         }
         while (!idle.isEmpty()) {
             S server = idle.pollFirst().server();
-            bornNanos.remove(server);
+            forget(server);
             out.add(new Decision.Close<>(server, CloseReason.SHUTDOWN));
         }
         return out;
     }
 
     private void handOverOrPark(S server, long nowNanos, List<Decision<S, W>> out) {
-        W waiter = waiters.pollFirst();
-        if (waiter != null) {
+        Waiting<W> waiting = waiters.pollFirst();
+        if (waiting != null) {
             leased.add(server);
-            out.add(new Decision.Lease<>(server, waiter));
+            out.add(new Decision.Lease<>(server, waiting.waiter()));
         } else {
             idle.addFirst(new IdleServer<>(server, nowNanos));
         }
@@ -300,10 +346,55 @@ public final class PoolState<S, W> {
         if (nowNanos != Long.MIN_VALUE && isBackingOff(nowNanos)) {
             return;
         }
-        while (!closed && waiters.size() > connecting && total() < limits.size()) {
+        while (!closed && waiters.size() > connecting && total() < allowedTotal(nowNanos) && takeRoom(out)) {
             connecting++;
             out.add(new Decision.Connect<>());
         }
+    }
+
+    /** size, and the reserve on top once the longest-waiting client has waited reserve-timeout. */
+    private int allowedTotal(long nowNanos) {
+        Waiting<W> oldest = waiters.peekFirst();
+        boolean reserve = limits.reserveSize() > 0
+                && oldest != null
+                && nowNanos != Long.MIN_VALUE
+                && nowNanos - oldest.sinceNanos() >= limits.reserveTimeout().toNanos();
+        return reserve ? limits.size() + limits.reserveSize() : limits.size();
+    }
+
+    /**
+     * Takes a unit of both shared budgets for a new server. When one is spent, {@code out} (unless null) gets a
+     * {@link Decision.NoRoom} for it, so that the pool is woken when room comes free.
+     */
+    private boolean takeRoom(List<Decision<S, W>> out) {
+        if (!dbBudget.tryTake(limits.maxDbConnections())) {
+            if (out != null) {
+                out.add(new Decision.NoRoom<>(dbBudget));
+            }
+            return false;
+        }
+        if (!userBudget.tryTake(limits.maxUserConnections())) {
+            dbBudget.give();
+            if (out != null) {
+                out.add(new Decision.NoRoom<>(userBudget));
+            }
+            return false;
+        }
+        return true;
+    }
+
+    private void giveRoom() {
+        dbBudget.give();
+        userBudget.give();
+    }
+
+    /** Forgets an open server and gives its room back; false when it was not open. */
+    private boolean forget(S server) {
+        if (bornNanos.remove(server) == null) {
+            return false;
+        }
+        giveRoom();
+        return true;
     }
 
     private boolean isExpired(S server, long nowNanos) {

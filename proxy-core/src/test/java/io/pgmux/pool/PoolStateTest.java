@@ -335,6 +335,101 @@ class PoolStateTest {
         assertTrue(max <= 1.1 && max > 1.08, "largest factor " + max);
     }
 
+    // ---- max-db-connections, max-user-connections, reserve -----------------------------------
+
+    @Test
+    void poolsOfOneDatabaseNeverOpenMoreThanMaxDbConnectionsTogether() {
+        ConnectionBudget db = new ConnectionBudget("database d");
+        PoolLimits limits = new PoolLimits(3, 0, IDLE_TIMEOUT, NO_TIMEOUT).withShared(3, 0);
+        PoolState<String, String> a = new PoolState<>(limits, () -> 1.0, db, new ConnectionBudget("user a"));
+        PoolState<String, String> b = new PoolState<>(limits, () -> 1.0, db, new ConnectionBudget("user b"));
+        openLeased(a, T0, "a1", "a2");
+        openLeased(b, T0, "b1");
+
+        assertEquals(List.of(new Decision.NoRoom<>(db)), b.acquire("w", T0, NO_PREFERENCE));
+        assertCounts(b, 1, 0, 1, 0, 1);
+        assertEquals(3, db.open());
+
+        // An idle server of the other pool makes room; the waiting pool then connects.
+        assertEquals(List.of(), a.release("a1", null, T0 + seconds(1)));
+        assertEquals(List.of(new Decision.NoRoom<>(db)), b.retryWaiters(T0 + seconds(1)));
+        assertEquals(List.of(close("a1", CloseReason.MAKE_ROOM)), a.closeIdleForRoom());
+        assertEquals(2, db.open());
+        assertEquals(List.of(connect()), b.retryWaiters(T0 + seconds(1)));
+        assertEquals(List.of(lease("b2", "w")), b.connected("b2", T0 + seconds(2)));
+        assertEquals(3, db.open());
+    }
+
+    @Test
+    void serversOfOneUserCountOverAllDatabasesAndComeBackWhenClosedOrFailed() {
+        ConnectionBudget user = new ConnectionBudget("user u");
+        PoolLimits limits = new PoolLimits(2, 0, IDLE_TIMEOUT, NO_TIMEOUT).withShared(0, 2);
+        PoolState<String, String> d1 = new PoolState<>(limits, () -> 1.0, new ConnectionBudget("database 1"), user);
+        PoolState<String, String> d2 = new PoolState<>(limits, () -> 1.0, new ConnectionBudget("database 2"), user);
+        openLeased(d1, T0, "s1");
+        assertEquals(List.of(connect()), d2.acquire("w1", T0, NO_PREFERENCE));
+        assertEquals(List.of(new Decision.NoRoom<>(user)), d2.acquire("w2", T0, NO_PREFERENCE));
+
+        d2.connectFailed(SqlState.CONNECTION_FAILURE, "refused");
+        assertEquals(1, user.open(), "a failed connect gives its room back");
+        assertEquals(List.of(close("s1", CloseReason.DIRTY)), d1.release("s1", CloseReason.DIRTY, T0));
+        assertEquals(0, user.open(), "a closed server gives its room back");
+    }
+
+    @Test
+    void keepingMinSizeWarmNeverAsksOtherPoolsForRoom() {
+        ConnectionBudget db = new ConnectionBudget("database d");
+        PoolLimits limits = new PoolLimits(2, 2, IDLE_TIMEOUT, NO_TIMEOUT).withShared(1, 0);
+        PoolState<String, String> pool = new PoolState<>(limits, () -> 1.0, db, new ConnectionBudget("user u"));
+
+        assertEquals(List.of(connect()), pool.reap(T0));
+        assertEquals(List.of(), pool.reap(T0 + seconds(1)), "at max-db-connections: no connect, no NoRoom");
+    }
+
+    @Test
+    void reserveOpensBeyondSizeOnceAClientHasWaitedReserveTimeoutAndClosesFirst() {
+        PoolState<String, String> pool =
+                new PoolState<>(new PoolLimits(1, 0, IDLE_TIMEOUT, NO_TIMEOUT).withReserve(1, Duration.ofSeconds(5)));
+        openLeased(pool, T0, "s1");
+        assertEquals(List.of(), pool.acquire("w2", T0, NO_PREFERENCE));
+
+        assertEquals(List.of(), pool.reap(T0 + seconds(4)));
+        assertEquals(List.of(connect()), pool.reap(T0 + seconds(5)));
+        assertEquals(List.of(lease("s2", "w2")), pool.connected("s2", T0 + seconds(5)));
+        assertCounts(pool, 2, 0, 2, 0, 0);
+
+        // No client waits: the reserve server goes at once, the regular one stays.
+        assertEquals(List.of(close("s2", CloseReason.RESERVE)), pool.release("s2", null, T0 + seconds(6)));
+        assertEquals(List.of(), pool.release("s1", null, T0 + seconds(6)));
+        assertCounts(pool, 1, 1, 0, 0, 0);
+    }
+
+    @Test
+    void reserveServerGoesToTheNextWaiterWhileClientsStillWait() {
+        PoolState<String, String> pool =
+                new PoolState<>(new PoolLimits(1, 0, IDLE_TIMEOUT, NO_TIMEOUT).withReserve(1, Duration.ZERO));
+        openLeased(pool, T0, "s1");
+        pool.acquire("w2", T0, NO_PREFERENCE);
+        pool.acquire("w3", T0, NO_PREFERENCE);
+        assertEquals(List.of(connect()), pool.reap(T0 + seconds(1)), "one reserve server, not two");
+        pool.connected("s2", T0 + seconds(1));
+
+        assertEquals(List.of(lease("s2", "w3")), pool.release("s2", null, T0 + seconds(2)));
+    }
+
+    @Test
+    void reserveCountsAgainstMaxDbConnections() {
+        ConnectionBudget db = new ConnectionBudget("database d");
+        PoolLimits limits = new PoolLimits(1, 0, IDLE_TIMEOUT, NO_TIMEOUT)
+                .withReserve(1, Duration.ZERO)
+                .withShared(1, 0);
+        PoolState<String, String> pool = new PoolState<>(limits, () -> 1.0, db, new ConnectionBudget("user u"));
+        openLeased(pool, T0, "s1");
+        pool.acquire("w2", T0, NO_PREFERENCE);
+
+        assertEquals(List.of(new Decision.NoRoom<>(db)), pool.reap(T0 + seconds(1)));
+    }
+
     // ---- connect failures and lost servers ----------------------------------------------------
 
     @Test

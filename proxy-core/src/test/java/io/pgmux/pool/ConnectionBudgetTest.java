@@ -1,0 +1,85 @@
+package io.pgmux.pool;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The shared counter behind max-db-connections and max-user-connections, with hand-made member pools. */
+class ConnectionBudgetTest {
+    private final List<String> calls = new ArrayList<>();
+
+    @Test
+    void takesUpToTheLimitAndCountsWithoutOne() {
+        ConnectionBudget budget = new ConnectionBudget("database d");
+        assertTrue(budget.tryTake(2));
+        assertTrue(budget.tryTake(2));
+        assertFalse(budget.tryTake(2));
+        assertEquals(2, budget.open());
+        budget.give();
+        assertTrue(budget.tryTake(2));
+        assertTrue(budget.tryTake(0), "0 = unlimited, still counted");
+        assertEquals(3, budget.open());
+    }
+
+    @Test
+    void aStarvingMemberMakesAnotherCloseAnIdleServerAndIsWokenOnce() {
+        ConnectionBudget budget = new ConnectionBudget("database d");
+        Member none = new Member("none", false);
+        Member idle = new Member("idle", true);
+        Member starving = new Member("starving", false);
+        budget.join(none);
+        budget.join(idle);
+        budget.join(starving);
+
+        budget.noRoom(starving);
+        assertTrue(calls.contains("idle closes"), calls.toString());
+        assertFalse(calls.contains("starving closes"), "never asks itself: " + calls);
+
+        calls.clear();
+        budget.wake();
+        budget.wake();
+        assertEquals(List.of("starving retries"), calls);
+    }
+
+    @Test
+    void aMemberThatLeftIsNeitherAskedNorWoken() {
+        ConnectionBudget budget = new ConnectionBudget("user u");
+        Member idle = new Member("idle", true);
+        Member starving = new Member("starving", false);
+        budget.join(idle);
+        budget.join(starving);
+        budget.leave(idle);
+
+        budget.noRoom(starving);
+        budget.leave(starving);
+        budget.wake();
+        assertEquals(List.of(), calls);
+    }
+
+    private final class Member implements ConnectionBudget.Member {
+        private final String name;
+        private final boolean hasIdle;
+
+        Member(String name, boolean hasIdle) {
+            this.name = name;
+            this.hasIdle = hasIdle;
+        }
+
+        @Override
+        public boolean closeIdleServer() {
+            if (hasIdle) {
+                calls.add(name + " closes");
+            }
+            return hasIdle;
+        }
+
+        @Override
+        public void retryWaiters() {
+            calls.add(name + " retries");
+        }
+    }
+}
