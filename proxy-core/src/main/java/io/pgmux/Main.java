@@ -129,12 +129,12 @@ public final class Main {
             printProblems(e, err);
             return EXIT_USAGE;
         }
-        return serve(config, tls, err, () -> {});
+        return serve(new PgmuxServer(config, tls, () -> ConfigLoader.load(file)), err, () -> {});
     }
 
     /** Runs pgmux until SIGTERM or SIGINT, then stops it and runs {@code afterStop}. */
-    private static int serve(PgmuxConfig config, TlsContexts tls, PrintStream err, Runnable afterStop) {
-        PgmuxServer server = new PgmuxServer(config, tls);
+    private static int serve(PgmuxServer server, PrintStream err, Runnable afterStop) {
+        PgmuxConfig config = server.config();
         try {
             server.start();
         } catch (Exception e) {
@@ -149,9 +149,11 @@ public final class Main {
         Signal.handle(new Signal("INT"), s -> stop.countDown());
         // The console's SHUTDOWN stops the server by itself; the process then ends too.
         server.stopped().thenRun(stop::countDown);
-        Signal.handle(
-                new Signal("HUP"),
-                s -> log.warn("SIGHUP received: live reload is not implemented yet; the configuration is unchanged"));
+        // The reload runs on pgmux's maintenance thread; a refused one has already logged why.
+        Signal.handle(new Signal("HUP"), s -> {
+            log.info("SIGHUP received: reloading the configuration");
+            server.reload();
+        });
         try {
             stop.await();
         } catch (InterruptedException e) {
@@ -160,7 +162,7 @@ public final class Main {
         log.info(
                 "stopping: running transactions may finish within shutdown-timeout ({})",
                 DurationFormat.of(config.shutdownTimeout()));
-        server.drain(config.shutdownTimeout());
+        server.drain(server.config().shutdownTimeout());
         afterStop.run();
         return EXIT_OK;
     }
@@ -204,7 +206,7 @@ public final class Main {
                         + "  stop with Ctrl-C%n",
                 postgres.majorVersion(), postgres.host(), postgres.port(), port, port, port);
         out.flush();
-        return serve(config, tls, err, postgres::close);
+        return serve(new PgmuxServer(config, tls), err, postgres::close);
     }
 
     private static void printProblems(ConfigException e, PrintStream err) {

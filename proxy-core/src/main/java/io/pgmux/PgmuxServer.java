@@ -10,6 +10,7 @@ import io.netty.channel.group.ChannelGroupFuture;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.pgmux.admin.AdminActions;
 import io.pgmux.admin.AdminConsole;
 import io.pgmux.auth.AuthQuery;
 import io.pgmux.auth.ClientAuthenticator;
@@ -24,6 +25,8 @@ import io.pgmux.metrics.HttpEndpoints;
 import io.pgmux.metrics.PgmuxMetrics;
 import io.pgmux.pool.Housekeeper;
 import io.pgmux.pool.PoolRegistry;
+import io.pgmux.protocol.PgmuxException;
+import io.pgmux.protocol.SqlState;
 import io.pgmux.server.ServerConnector;
 import io.pgmux.tls.TlsContexts;
 import java.net.InetSocketAddress;
@@ -31,6 +34,8 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -40,10 +45,17 @@ import org.slf4j.LoggerFactory;
  * A running pgmux: owns the event loops, the listener, the pools and their housekeeping, and the metrics with
  * their HTTP endpoints. {@link #start()} binds; {@link #close()} stops everything.
  */
-public final class PgmuxServer implements AutoCloseable {
+public final class PgmuxServer implements AutoCloseable, AdminActions {
     private static final Logger log = LoggerFactory.getLogger(PgmuxServer.class);
 
-    private final PgmuxConfig config;
+    private volatile PgmuxConfig config;
+    private final ConfigSource source;
+    private final ClientAuthenticator authenticator;
+    private final SecureRandom random = new SecureRandom();
+    /** Blocking work off the event loops: reading the configuration on reload. */
+    private final ExecutorService maintenance =
+            Executors.newSingleThreadExecutor(new DefaultThreadFactory("pgmux-maintenance", true));
+
     private final Transport transport = Transport.best();
     private final EventLoopGroup acceptors;
     private final EventLoopGroup workers;
@@ -58,31 +70,44 @@ public final class PgmuxServer implements AutoCloseable {
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
 
     /**
-     * A server for {@code config}, reading its TLS files now.
+     * A server for {@code config}, reading its TLS files now; its reload re-applies {@code config} as it is.
      *
      * @throws IllegalArgumentException when a TLS file is missing or unusable (see {@link TlsContexts#from})
      */
     public PgmuxServer(PgmuxConfig config) {
-        this(config, tlsContexts(config));
+        this(config, tlsContexts(config), () -> config);
+    }
+
+    /** As {@link #PgmuxServer(PgmuxConfig)}, with a reload that reads {@code source} again. */
+    public PgmuxServer(PgmuxConfig config, ConfigSource source) {
+        this(config, tlsContexts(config), source);
     }
 
     /** A server for {@code config} with TLS contexts already built from its {@code tls} block. */
     public PgmuxServer(PgmuxConfig config, TlsContexts tls) {
+        this(config, tls, () -> config);
+    }
+
+    /**
+     * A server started with {@code config} (which {@code source}, read again on every reload, produced) and TLS
+     * contexts already built from its {@code tls} block.
+     */
+    public PgmuxServer(PgmuxConfig config, TlsContexts tls, ConfigSource source) {
         this.config = config;
+        this.source = source;
         this.acceptors = transport.newGroup(1, new DefaultThreadFactory("pgmux-accept", true));
         this.workers = transport.newGroup(
                 Runtime.getRuntime().availableProcessors(), new DefaultThreadFactory("pgmux-io", true));
         int maxMessageSize = (int) Math.min(config.maxMessageSize(), Integer.MAX_VALUE);
         ServerConnector connector = new ServerConnector(transport, maxMessageSize, tls.server());
         this.registry = new PoolRegistry(config, connector, System::nanoTime, metrics);
-        SecureRandom random = new SecureRandom();
-        ClientAuthenticator authenticator = new ClientAuthenticator(
+        this.authenticator = new ClientAuthenticator(
                 config.auth().type(),
                 new UserDirectory(config.auth().users(), random),
                 new AuthQuery(registry, connector));
         this.context =
                 new ClientContext(registry, authenticator, new CancelRouter(random), connector, metrics, tls.client());
-        AdminConsole.onShutdown(registry, () -> drain(config.shutdownTimeout()));
+        AdminConsole.register(registry, this);
     }
 
     private static TlsContexts tlsContexts(PgmuxConfig config) {
@@ -144,7 +169,62 @@ public final class PgmuxServer implements AutoCloseable {
         return config;
     }
 
-    /** Stops accepting, tells every client pgmux is going away (57P01), closes servers, stops the loops. */
+    /** The console's SHUTDOWN: drains within shutdown-timeout, as on SIGTERM. */
+    @Override
+    public void shutdown() {
+        drain(config.shutdownTimeout());
+    }
+
+    /**
+     * Reloads the configuration (SIGHUP, console RELOAD) on the maintenance thread: see {@link #reloadNow()}. The
+     * future fails with a {@link PgmuxException} (SQLSTATE F0000) naming the invalid keys when it was refused.
+     */
+    @Override
+    public CompletableFuture<Void> reload() {
+        return CompletableFuture.runAsync(this::reloadNow, maintenance);
+    }
+
+    /**
+     * Reads the configuration again from where it came from (file, environment, -D, auth.file) and applies it:
+     * every setting except {@code listen} (and the metrics endpoint) takes effect, on existing pools too. An invalid
+     * configuration is refused with one log line naming the keys, and the running one stays in force. Blocks on file
+     * I/O: never call it on an event loop.
+     */
+    public synchronized void reloadNow() {
+        PgmuxConfig next;
+        try {
+            next = source.load();
+        } catch (ConfigException e) {
+            String problems = String.join("; ", e.problems());
+            log.warn("reload refused, the running configuration stays in force: {}", problems);
+            throw new PgmuxException(SqlState.CONFIG_FILE_ERROR, "reload refused: %s", problems);
+        }
+        PgmuxConfig previous = config;
+        if (!next.listen().equals(previous.listen())) {
+            log.warn(
+                    "reload: listen changed to {}; it takes a restart, pgmux keeps listening as before", next.listen());
+        }
+        if (!next.metrics().equals(previous.metrics())) {
+            log.warn("reload: metrics changed to {}; it takes a restart, the endpoint stays as before", next.metrics());
+        }
+        if (!next.tls().equals(previous.tls())) {
+            log.warn("reload: tls changed; it takes a restart, TLS stays as before");
+        }
+        registry.reconfigure(next, workers.next());
+        authenticator.reconfigure(
+                next.auth().type(), new UserDirectory(next.auth().users(), random));
+        config = next;
+        log.info(
+                "configuration reloaded: {} database(s), {} user(s)",
+                next.databases().size(),
+                next.auth().users().size());
+    }
+
+    @Override
+    public void killClients(String database) {
+        clients.forEach(channel -> ClientInitializer.kill(channel, database));
+    }
+
     /**
      * Stops gracefully: the listener closes at once, each client is closed with 57P01 as soon as it
      * is between transactions, and after {@code timeout} the rest are cut off and everything stops.
@@ -190,6 +270,7 @@ public final class PgmuxServer implements AutoCloseable {
         workers.shutdownGracefully(100, 5000, TimeUnit.MILLISECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
         acceptors.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
         metrics.close();
+        maintenance.shutdownNow();
         log.info("pgmux stopped");
         stopped.complete(null);
     }

@@ -13,6 +13,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
 /**
@@ -26,10 +27,13 @@ final class TestProxy implements AutoCloseable {
 
     private final PgmuxServer server;
     private final InetSocketAddress address;
+    /** What a reload reads: the settings given at start, or last to {@link #rewrite}. */
+    private final AtomicReference<String> settings;
 
-    private TestProxy(PgmuxServer server, InetSocketAddress address) {
+    private TestProxy(PgmuxServer server, InetSocketAddress address, AtomicReference<String> settings) {
         this.server = server;
         this.address = address;
+        this.settings = settings;
     }
 
     /**
@@ -37,21 +41,31 @@ final class TestProxy implements AutoCloseable {
      * setup listens on a free port of 127.0.0.1 and serves no metrics.
      */
     static TestProxy start(String settings) {
-        String hocon = "pgmux {\n  listen { host = \"127.0.0.1\", port = 0 }\n  metrics.enabled = false\n" + settings
-                + "\n}\n";
         PgmuxConfig config;
         try {
-            config = ConfigLoader.fromString(hocon);
+            config = load(settings);
         } catch (ConfigException e) {
-            throw new IllegalArgumentException("invalid test config " + e.getMessage() + ":\n" + hocon, e);
+            throw new IllegalArgumentException("invalid test config " + e.getMessage() + ":\n" + settings, e);
         }
-        PgmuxServer server = new PgmuxServer(config);
+        AtomicReference<String> current = new AtomicReference<>(settings);
+        PgmuxServer server = new PgmuxServer(config, () -> load(current.get()));
         try {
-            return new TestProxy(server, server.start());
+            return new TestProxy(server, server.start(), current);
         } catch (InterruptedException | RuntimeException e) {
             server.close();
             throw new IllegalStateException("pgmux did not start: " + e, e);
         }
+    }
+
+    private static PgmuxConfig load(String settings) throws ConfigException {
+        return ConfigLoader.fromString(
+                "pgmux {\n  listen { host = \"127.0.0.1\", port = 0 }\n  metrics.enabled = false\n" + settings
+                        + "\n}\n");
+    }
+
+    /** Replaces the settings that the next reload (console RELOAD) reads, as editing the config file would. */
+    void rewrite(String newSettings) {
+        settings.set(newSettings);
     }
 
     /** A {@code databases} entry named {@code name} routing to the same-named database of {@code pg}. */

@@ -126,6 +126,8 @@ public final class ConfigLoader {
             problems.add(where(root.origin()) + ROOT + " must be an object { … }");
             throw new ConfigException(problems);
         }
+        merged = AuthFile.mergeInto(merged, problems);
+        pgmux = merged.getObject(ROOT);
 
         // Values that cannot be bound are reported here and replaced by their defaults, so that binding goes on
         // and reports the problems of everything else too.
@@ -177,7 +179,7 @@ public final class ConfigLoader {
      * {@code file.conf:12: }, {@code env PGMUX_POOL_SIZE: } or nothing: a default from reference.conf is not where
      * a user should look.
      */
-    private static String where(ConfigOrigin origin) {
+    static String where(ConfigOrigin origin) {
         if (origin == null || origin.resource() != null) {
             return "";
         }

@@ -19,9 +19,27 @@ public sealed interface AdminCommand {
     /** An empty query string. */
     record Empty() implements AdminCommand {}
 
+    /** {@code PAUSE [db]}: answered once every server of the pool(s) is released and closed. */
+    record Pause(Optional<String> database) implements AdminCommand {}
+
+    /** {@code RESUME [db]}: clients held by PAUSE or KILL get servers again. */
+    record Resume(Optional<String> database) implements AdminCommand {}
+
+    /** {@code RECONNECT [db]}: every server is replaced as it is next released. */
+    record Reconnect(Optional<String> database) implements AdminCommand {}
+
+    /** {@code KILL db}: its clients and servers are closed at once and the database is paused. */
+    record Kill(String database) implements AdminCommand {}
+
+    /** {@code RELOAD}: re-read the configuration (and auth.file), as on SIGHUP. */
+    record Reload() implements AdminCommand {}
+
     Pattern SHOW = Pattern.compile("(?is)show\\s+([a-z_]+)");
     Pattern SET = Pattern.compile("(?is)set\\s+.+");
     Pattern SHUTDOWN = Pattern.compile("(?is)shutdown");
+    Pattern RELOAD = Pattern.compile("(?is)reload");
+    /** PAUSE, RESUME, RECONNECT with an optional database name (plain or double-quoted); KILL with a required one. */
+    Pattern POOL_COMMAND = Pattern.compile("(?is)(pause|resume|reconnect|kill)(?:\\s+(\"[^\"]+\"|\\S+))?");
 
     /**
      * Parses {@code sql}, case-insensitively, ignoring surrounding whitespace and trailing semicolons; empty for what
@@ -42,9 +60,26 @@ public sealed interface AdminCommand {
         if (SHUTDOWN.matcher(text).matches()) {
             return Optional.of(new Shutdown());
         }
+        if (RELOAD.matcher(text).matches()) {
+            return Optional.of(new Reload());
+        }
+        Matcher pool = POOL_COMMAND.matcher(text);
+        if (pool.matches()) {
+            Optional<String> database = Optional.ofNullable(pool.group(2)).map(AdminCommand::unquote);
+            return switch (pool.group(1).toLowerCase(Locale.ROOT)) {
+                case "pause" -> Optional.of(new Pause(database));
+                case "resume" -> Optional.of(new Resume(database));
+                case "reconnect" -> Optional.of(new Reconnect(database));
+                default -> database.map(Kill::new);
+            };
+        }
         if (SET.matcher(text).matches()) {
             return Optional.of(new Set(text));
         }
         return Optional.empty();
+    }
+
+    private static String unquote(String name) {
+        return name.length() >= 2 && name.startsWith("\"") ? name.substring(1, name.length() - 1) : name;
     }
 }

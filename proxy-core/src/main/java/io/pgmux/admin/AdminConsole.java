@@ -29,12 +29,16 @@ import io.pgmux.protocol.message.RowDescription.Column;
 import io.pgmux.protocol.message.TargetKind;
 import io.pgmux.protocol.message.Wire;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,13 +49,21 @@ import org.slf4j.LoggerFactory;
  */
 public final class AdminConsole {
     private static final Logger log = LoggerFactory.getLogger(AdminConsole.class);
-    /** What {@code SHUTDOWN} runs, per running pgmux (keyed by its pool registry); set by PgmuxServer. */
-    private static final Map<PoolRegistry, Runnable> SHUTDOWN_HOOKS = new ConcurrentHashMap<>();
+    /** What SHUTDOWN, RELOAD and KILL ask of each running pgmux (keyed by its pool registry); set by PgmuxServer. */
+    private static final Map<PoolRegistry, AdminActions> ACTIONS = new ConcurrentHashMap<>();
 
     private final Channel channel;
     private final String name;
     private final AdminViews views;
-    private final Runnable shutdown;
+    private final PoolRegistry registry;
+    private final AdminActions actions;
+    /**
+     * Messages that arrived while a command (PAUSE, RELOAD) was still running: answered in order once it is done, so
+     * that nothing (a Sync's ReadyForQuery) overtakes its answer.
+     */
+    private final ArrayDeque<Frame> held = new ArrayDeque<>();
+
+    private boolean running;
     /** Prepared statements by name ("" is the unnamed one): their SQL. */
     private final Map<String, String> statements = new HashMap<>();
     /** Portals by name: their SQL and the result formats the client asked for. */
@@ -65,17 +77,25 @@ public final class AdminConsole {
         this.channel = channel;
         this.name = name;
         this.views = new AdminViews(registry, metrics);
-        this.shutdown = SHUTDOWN_HOOKS.get(registry);
+        this.registry = registry;
+        this.actions = ACTIONS.get(registry);
     }
 
-    /** Makes {@code SHUTDOWN} on consoles of {@code registry} run {@code drain} (on a thread of its own). */
-    public static void onShutdown(PoolRegistry registry, Runnable drain) {
-        SHUTDOWN_HOOKS.put(registry, drain);
+    /** Makes SHUTDOWN, RELOAD and KILL on consoles of {@code registry} use {@code actions}. */
+    public static void register(PoolRegistry registry, AdminActions actions) {
+        ACTIONS.put(registry, actions);
     }
 
-    /** Forgets the hook of a pgmux that stopped. */
+    /** Forgets the actions of a pgmux that stopped. */
     public static void forget(PoolRegistry registry) {
-        SHUTDOWN_HOOKS.remove(registry);
+        ACTIONS.remove(registry);
+    }
+
+    /** The client went away: messages still held are released. */
+    public void close() {
+        running = false;
+        held.forEach(Frame::release);
+        held.clear();
     }
 
     /** pgmux's version as the console reports it, e.g. {@code pgmux 0.1.0}. */
@@ -100,6 +120,10 @@ public final class AdminConsole {
 
     /** A message from the client (never Terminate); the frame is released here. */
     public void onFrame(Frame frame) {
+        if (running) {
+            held.add(frame);
+            return;
+        }
         byte type = frame.type();
         try {
             if (skipUntilSync && type != MessageType.Frontend.SYNC) {
@@ -133,28 +157,40 @@ public final class AdminConsole {
                             "message type %s is not supported by the admin console",
                             MessageType.describe(type));
             }
-        } catch (PgmuxException e) {
-            writeError(e);
-            if (type == MessageType.Frontend.QUERY) {
-                write(ReadyForQuery.IDLE);
-            } else if (type != MessageType.Frontend.SYNC) {
-                skipUntilSync = true;
-            }
         } catch (RuntimeException e) {
-            log.error("admin console {} failed", name, e);
-            writeError(new PgmuxException(SqlState.INTERNAL_ERROR, "internal error in pgmux: %s", e));
-            if (type == MessageType.Frontend.QUERY) {
-                write(ReadyForQuery.IDLE);
-            } else if (type != MessageType.Frontend.SYNC) {
-                skipUntilSync = true;
-            }
+            fail(type, e);
         } finally {
             frame.release();
             channel.flush();
         }
     }
 
+    /** Answers a failed message: ERROR, then ReadyForQuery for a Query or skipping to Sync in a batch. */
+    private void fail(byte type, RuntimeException e) {
+        PgmuxException error;
+        if (e instanceof PgmuxException p) {
+            error = p;
+        } else {
+            log.error("admin console {} failed", name, e);
+            error = new PgmuxException(SqlState.INTERNAL_ERROR, "internal error in pgmux: %s", e);
+        }
+        writeError(error);
+        if (type == MessageType.Frontend.QUERY) {
+            write(ReadyForQuery.IDLE);
+        } else if (type != MessageType.Frontend.SYNC) {
+            skipUntilSync = true;
+        }
+    }
+
     private void onQuery(String sql) {
+        CompletableFuture<AdminTable> pending = runLater(sql);
+        if (pending != null) {
+            answerWhenDone(pending, MessageType.Frontend.QUERY, table -> {
+                writeRows(table, new short[0]);
+                write(ReadyForQuery.IDLE);
+            });
+            return;
+        }
         AdminTable table = run(sql);
         if (table == null) {
             writeEmptyQuery();
@@ -214,6 +250,11 @@ public final class AdminConsole {
         if (portal == null) {
             throw new PgmuxException(SqlState.PROTOCOL_VIOLATION, "portal \"%s\" does not exist", portalName);
         }
+        CompletableFuture<AdminTable> pending = runLater(portal.sql());
+        if (pending != null) {
+            answerWhenDone(pending, MessageType.Frontend.EXECUTE, table -> writeRows(table, portal.resultFormats()));
+            return;
+        }
         AdminTable table = run(portal.sql());
         if (table == null) {
             writeEmptyQuery();
@@ -235,7 +276,53 @@ public final class AdminConsole {
         return List.of();
     }
 
-    /** Runs a command; null for an empty query. */
+    /**
+     * Starts a command that answers later (PAUSE waits for the servers, RELOAD reads files off the loop); null for
+     * every other command.
+     */
+    private CompletableFuture<AdminTable> runLater(String sql) {
+        AdminCommand command = AdminCommand.parse(sql).orElse(null);
+        if (command instanceof AdminCommand.Pause pause) {
+            log.info("admin console {}: PAUSE {}", name, pause.database().orElse("(all)"));
+            return registry.pause(pause.database(), channel.eventLoop()).thenApply(done -> AdminTable.command("PAUSE"));
+        }
+        if (command instanceof AdminCommand.Reload) {
+            log.info("admin console {}: RELOAD", name);
+            return actions().reload().thenApply(done -> AdminTable.command("RELOAD"));
+        }
+        return null;
+    }
+
+    /**
+     * Holds the client's further messages until {@code pending} is done, then writes its answer (or its error) on the
+     * client's loop and goes on with the messages held meanwhile.
+     */
+    private void answerWhenDone(CompletableFuture<AdminTable> pending, byte type, Consumer<AdminTable> answer) {
+        running = true;
+        pending.whenComplete((table, error) -> channel.eventLoop().execute(() -> {
+            if (!running) {
+                return; // the client left meanwhile
+            }
+            running = false;
+            if (error == null) {
+                answer.accept(table);
+            } else {
+                Throwable cause =
+                        error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+                fail(
+                        type,
+                        cause instanceof RuntimeException r
+                                ? r
+                                : new PgmuxException(SqlState.INTERNAL_ERROR, "internal error in pgmux: %s", cause));
+            }
+            channel.flush();
+            while (!running && !held.isEmpty()) {
+                onFrame(held.poll());
+            }
+        }));
+    }
+
+    /** Runs a command that answers at once; null for an empty query. */
     private AdminTable run(String sql) {
         AdminCommand command = AdminCommand.parse(sql).orElseThrow(() -> unsupported(sql));
         if (command instanceof AdminCommand.Show show) {
@@ -245,12 +332,35 @@ public final class AdminConsole {
             return AdminTable.command("SET");
         }
         if (command instanceof AdminCommand.Shutdown) {
-            if (shutdown == null) {
-                throw new PgmuxException(SqlState.FEATURE_NOT_SUPPORTED, "SHUTDOWN is not available here");
-            }
+            actions();
             return AdminTable.command("SHUTDOWN");
         }
+        if (command instanceof AdminCommand.Resume resume) {
+            log.info("admin console {}: RESUME {}", name, resume.database().orElse("(all)"));
+            registry.resume(resume.database(), channel.eventLoop());
+            return AdminTable.command("RESUME");
+        }
+        if (command instanceof AdminCommand.Reconnect reconnect) {
+            log.info(
+                    "admin console {}: RECONNECT {}", name, reconnect.database().orElse("(all)"));
+            registry.reconnect(reconnect.database(), channel.eventLoop());
+            return AdminTable.command("RECONNECT");
+        }
+        if (command instanceof AdminCommand.Kill kill) {
+            log.info("admin console {}: KILL {}", name, kill.database());
+            AdminActions actions = actions();
+            registry.kill(kill.database(), channel.eventLoop());
+            actions.killClients(kill.database());
+            return AdminTable.command("KILL");
+        }
         return null;
+    }
+
+    private AdminActions actions() {
+        if (actions == null) {
+            throw new PgmuxException(SqlState.FEATURE_NOT_SUPPORTED, "this command is not available here");
+        }
+        return actions;
     }
 
     /** After a command's answer is written: SHUTDOWN starts draining pgmux on a thread of its own. */
@@ -258,7 +368,7 @@ public final class AdminConsole {
         if (AdminCommand.parse(sql).orElse(null) instanceof AdminCommand.Shutdown) {
             log.info("admin console {}: SHUTDOWN", name);
             channel.flush();
-            Thread drain = new Thread(shutdown, "pgmux-admin-shutdown");
+            Thread drain = new Thread(actions::shutdown, "pgmux-admin-shutdown");
             drain.setDaemon(false);
             drain.start();
         }

@@ -118,8 +118,9 @@ final class AdminViews {
                     0,
                     0,
                     c.connecting(),
-                    0,
-                    0,
+                    // PgBouncer: maxwait in whole seconds, maxwait_us the microseconds beyond them.
+                    TimeUnit.NANOSECONDS.toSeconds(c.maxWaitNanos()),
+                    TimeUnit.NANOSECONDS.toMicros(c.maxWaitNanos()) % 1_000_000,
                     mode(pool.settings()),
                     null);
         }
@@ -178,7 +179,7 @@ final class AdminViews {
                     servers,
                     0,
                     clients,
-                    0,
+                    registry.isPaused(db.name()) ? 1 : 0,
                     0);
         }
         String admin = config.admin().database();
@@ -264,7 +265,11 @@ final class AdminViews {
         AdminTable.Builder b = new AdminTable.Builder(t("key"), t("value"), t("default"), t("changeable"));
         for (Map.Entry<String, String> e : effective.entrySet()) {
             String key = e.getKey();
-            boolean changeable = key.startsWith("pool.") || key.startsWith("auth.");
+            // RELOAD applies everything but where pgmux listens and what its pipelines were built with.
+            boolean changeable = !key.startsWith("listen.")
+                    && !key.startsWith("metrics.")
+                    && !key.startsWith("tls.")
+                    && !key.equals("max-message-size");
             b.row(key, e.getValue(), defaults.get(key), changeable ? "yes" : "no");
         }
         return b.build();

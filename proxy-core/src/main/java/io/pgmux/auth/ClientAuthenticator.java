@@ -31,14 +31,20 @@ import org.slf4j.LoggerFactory;
 public final class ClientAuthenticator {
     private static final Logger log = LoggerFactory.getLogger(ClientAuthenticator.class);
 
-    private final AuthType type;
-    private final UserDirectory users;
+    private volatile AuthType type;
+    private volatile UserDirectory users;
     private final AuthQuery query;
 
     public ClientAuthenticator(AuthType type, UserDirectory users, AuthQuery query) {
         this.type = type;
         this.users = users;
         this.query = query;
+    }
+
+    /** Takes a reloaded configuration: logins that start from now on use {@code type} and {@code users}. */
+    public void reconfigure(AuthType type, UserDirectory users) {
+        this.users = users;
+        this.type = type;
     }
 
     public UserDirectory users() {

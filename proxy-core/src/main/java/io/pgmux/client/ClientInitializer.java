@@ -34,6 +34,14 @@ public final class ClientInitializer extends ChannelInitializer<Channel> {
         }
     }
 
+    /** KILL: closes the client (08P01 "database killed") if it uses {@code database}; safe from any thread. */
+    public static void kill(Channel ch, String database) {
+        ClientHandler handler = ch.pipeline().get(ClientHandler.class);
+        if (handler != null) {
+            ch.eventLoop().execute(() -> handler.session().kill(database));
+        }
+    }
+
     /** pgmux is stopping gracefully: the client goes (57P01) once it is between transactions; safe from any thread. */
     public static void drain(Channel ch) {
         ClientHandler handler = ch.pipeline().get(ClientHandler.class);

@@ -1293,6 +1293,13 @@ public final class ClientSession implements ServerListener {
         }
     }
 
+    /** KILL: a client of {@code database} (not of the admin console) is closed at once, in a transaction or not. */
+    void kill(String database) {
+        if (admin == null && startup != null && database.equals(startup.database()) && phase != Phase.CLOSED) {
+            fatal(SqlState.PROTOCOL_VIOLATION, "database killed");
+        }
+    }
+
     private void terminate() {
         if (phase == Phase.CLOSED) {
             return;
@@ -1303,6 +1310,9 @@ public final class ClientSession implements ServerListener {
 
     private void cleanUp() {
         retry.discard();
+        if (admin != null) {
+            admin.close();
+        }
         pending.forEach(Frame::release);
         pending.clear();
         if (waitTimer != null) {

@@ -16,6 +16,8 @@ public enum CloseReason {
     SERVER_CLOSED,
     /** An operator asked for fresh connections. */
     RECONNECT,
+    /** An operator paused the pool (PAUSE, KILL). */
+    PAUSE,
     /** The pool shrank or was removed. */
     POOL_SHRUNK,
     /** A reserve server (beyond size) with no client waiting for it. */

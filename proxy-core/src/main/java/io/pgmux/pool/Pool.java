@@ -11,9 +11,11 @@ import io.pgmux.protocol.PgmuxException;
 import io.pgmux.protocol.SqlState;
 import io.pgmux.server.ServerConnection;
 import io.pgmux.server.ServerConnector;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +43,12 @@ public final class Pool implements ConnectionBudget.Member {
     private volatile ServerConnector.Target target;
     private volatile DatabaseConfig database;
     private volatile Map<String, String> serverParameters;
+    /** PAUSEs waiting for the last server to close; guarded by {@code state}. */
+    private final List<CompletableFuture<Void>> drainWaiters = new ArrayList<>();
+    /** Whether {@code drainWaiters} has any: read without the lock on every decision, so it must be cheap. */
+    private volatile boolean pauseWaiting;
+    /** Removed from the configuration by a reload: it serves its clients until they are gone, then closes. */
+    private volatile boolean retired;
 
     /** A pool whose servers count against budgets shared with other pools (of its database, of its server user). */
     public Pool(
@@ -211,6 +219,83 @@ public final class Pool implements ConnectionBudget.Member {
         apply(decisions, loop);
     }
 
+    /**
+     * PAUSE: no new server work starts (clients wait, counting against query-wait-timeout), idle servers close now
+     * and leased ones as their clients release them. The future completes, on whichever thread released the last
+     * server, once none is left; at once when there is none.
+     */
+    public CompletableFuture<Void> pause(EventLoop loop) {
+        CompletableFuture<Void> drained = new CompletableFuture<>();
+        List<Decision<ServerConnection, Waiter>> decisions;
+        synchronized (state) {
+            decisions = state.pause();
+            drainWaiters.add(drained);
+            pauseWaiting = true;
+        }
+        log.info("pool {} paused", key);
+        apply(decisions, loop);
+        completeDrainWaiters();
+        return drained;
+    }
+
+    /** Starts this new pool paused, as its database is: it has no server to close yet. */
+    void startPaused() {
+        synchronized (state) {
+            state.pause();
+        }
+    }
+
+    /** RESUME: waiting clients get servers again. */
+    public void resume(EventLoop loop) {
+        List<Decision<ServerConnection, Waiter>> decisions;
+        List<CompletableFuture<Void>> abandoned;
+        synchronized (state) {
+            decisions = state.resume(nanoClock.getAsLong());
+            abandoned = List.copyOf(drainWaiters);
+            drainWaiters.clear();
+            pauseWaiting = false;
+        }
+        log.info("pool {} resumed", key);
+        // A PAUSE still waiting for its servers has nothing left to wait for.
+        abandoned.forEach(f -> f.completeExceptionally(
+                new PgmuxException(SqlState.QUERY_CANCELED, "pool %s was resumed before it was paused", key)));
+        apply(decisions, loop);
+    }
+
+    public boolean isPaused() {
+        synchronized (state) {
+            return state.isPaused();
+        }
+    }
+
+    /** RECONNECT: replaces every server open now, idle ones at once and leased ones as they are released. */
+    public void reconnect(EventLoop loop) {
+        List<Decision<ServerConnection, Waiter>> decisions;
+        synchronized (state) {
+            decisions = state.reconnect(nanoClock.getAsLong());
+        }
+        log.info("pool {}: reconnecting its servers", key);
+        apply(decisions, loop);
+    }
+
+    /** Marks this pool as removed by a reload; {@link PoolRegistry} closes it once its last client left. */
+    void retire() {
+        retired = true;
+    }
+
+    boolean isRetired() {
+        return retired;
+    }
+
+    /** Clients of this pool in any state (for a retired pool: whether it can close). */
+    int clientCount() {
+        int n = 0;
+        for (io.pgmux.metrics.ClientState s : io.pgmux.metrics.ClientState.values()) {
+            n += metrics.clients(s);
+        }
+        return n;
+    }
+
     /** Closes idle servers now and the others as they come back; waiters fail. */
     public void close(EventLoop loop) {
         List<Decision<ServerConnection, Waiter>> decisions;
@@ -231,7 +316,8 @@ public final class Pool implements ConnectionBudget.Member {
                     state.leasedCount(),
                     state.connectingCount(),
                     state.waitingCount(),
-                    state.limits().size());
+                    state.limits().size(),
+                    state.longestWaitNanos(nanoClock.getAsLong()));
         }
     }
 
@@ -248,8 +334,15 @@ public final class Pool implements ConnectionBudget.Member {
         }
     }
 
-    /** Server and waiter counts of a pool at one moment. */
-    public record Counts(int open, int idle, int leased, int connecting, int waiting, int maxSize) {}
+    /**
+     * Server and waiter counts of a pool at one moment; {@code maxWaitNanos} is how long the longest-waiting client
+     * has waited (0 when none waits).
+     */
+    public record Counts(int open, int idle, int leased, int connecting, int waiting, int maxSize, long maxWaitNanos) {
+        public Counts(int open, int idle, int leased, int connecting, int waiting, int maxSize) {
+            this(open, idle, leased, connecting, waiting, maxSize, 0);
+        }
+    }
 
     /** Carries out decisions; {@code loop} is where a {@link Decision.Connect} runs. */
     private void apply(List<Decision<ServerConnection, Waiter>> decisions, EventLoop loop) {
@@ -271,6 +364,22 @@ public final class Pool implements ConnectionBudget.Member {
         if (roomFreed) {
             wakeBudgets();
         }
+        if (pauseWaiting) {
+            completeDrainWaiters();
+        }
+    }
+
+    private void completeDrainWaiters() {
+        List<CompletableFuture<Void>> done;
+        synchronized (state) {
+            if (drainWaiters.isEmpty() || !state.isDrained()) {
+                return;
+            }
+            done = List.copyOf(drainWaiters);
+            drainWaiters.clear();
+            pauseWaiting = false;
+        }
+        done.forEach(f -> f.complete(null));
     }
 
     private void hand(ServerConnection server, Waiter waiter) {

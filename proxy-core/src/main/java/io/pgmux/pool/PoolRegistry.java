@@ -6,24 +6,38 @@ import io.pgmux.config.PgmuxConfig;
 import io.pgmux.config.UserConfig;
 import io.pgmux.directory.SessionDirectory;
 import io.pgmux.metrics.PgmuxMetrics;
+import io.pgmux.protocol.PgmuxException;
+import io.pgmux.protocol.SqlState;
 import io.pgmux.server.ServerConnector;
 import io.pgmux.server.ServerCredentials;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * All pools, created on first use from the configuration (a named database or the {@code "*"}
  * fallback), and the global client count checked against {@code max-client-connections}.
  */
 public final class PoolRegistry {
+    private static final Logger log = LoggerFactory.getLogger(PoolRegistry.class);
     private final Map<PoolKey, Pool> pools = new ConcurrentHashMap<>();
+    /** Pools of databases a reload removed, still serving the clients they had; closed once those left. */
+    private final Set<Pool> retired = ConcurrentHashMap.newKeySet();
+    /** Databases paused by PAUSE db or KILL db; pools created for them start paused. */
+    private final Set<String> pausedDatabases = ConcurrentHashMap.newKeySet();
+    /** PAUSE without a database: every pool, also those created later. */
+    private volatile boolean allPaused;
+
     private final Map<String, byte[]> scramClientKeys = new ConcurrentHashMap<>();
     /** What the last client login of each user found by auth.query taught pgmux to log in to PostgreSQL with. */
     private final Map<String, ServerCredentials.Secret> queriedSecrets = new ConcurrentHashMap<>();
@@ -60,6 +74,7 @@ public final class PoolRegistry {
      * user's own {@code auth.users.<user>.pool} overrides on top.
      */
     public Optional<Pool> pool(String database, String user) {
+        PgmuxConfig config = this.config;
         Optional<DatabaseConfig> db = config.database(database);
         if (db.isEmpty()) {
             return Optional.empty();
@@ -72,18 +87,143 @@ public final class PoolRegistry {
         // overrides if it has an entry with some. Either way a key always stands for the same settings.
         String poolUser = hasPoolOverrides(user) ? user : serverUser;
         PoolKey key = new PoolKey(database, poolUser);
-        return Optional.of(pools.computeIfAbsent(key, k -> {
+        Pool existing = pools.get(key);
+        if (existing != null) {
+            return Optional.of(existing);
+        }
+        boolean[] created = new boolean[1];
+        Pool pool = pools.computeIfAbsent(key, k -> {
+            created[0] = true;
             DatabaseConfig settings = db.get().withPool(config.poolFor(db.get(), k.user()));
             return new Pool(
                     k,
                     settings,
-                    target(k, serverUser, settings),
+                    target(config, k, serverUser, settings),
                     connector,
                     nanoClock,
                     metrics,
                     dbBudgets.computeIfAbsent(database, name -> new ConnectionBudget("database " + name)),
                     userBudgets.computeIfAbsent(serverUser, name -> new ConnectionBudget("user " + name)));
-        }));
+        });
+        if (created[0] && isPaused(database)) {
+            pool.startPaused();
+        }
+        return Optional.of(pool);
+    }
+
+    /**
+     * Takes a reloaded configuration. Pools of databases that are still configured get their new settings (a smaller
+     * size closes surplus servers as they are released); pools of removed databases keep serving the clients they
+     * have and close once those are gone, while new clients of those databases get 3D000.
+     */
+    public synchronized void reconfigure(PgmuxConfig next, EventLoop loop) {
+        this.config = next;
+        for (Pool pool : pools.values()) {
+            Optional<DatabaseConfig> db = next.database(pool.key().database());
+            if (db.isEmpty()) {
+                pools.remove(pool.key(), pool);
+                pool.retire();
+                retired.add(pool);
+                log.info("pool {} retired: its database is no longer configured", pool.key());
+                continue;
+            }
+            DatabaseConfig settings =
+                    db.get().withPool(next.poolFor(db.get(), pool.key().user()));
+            String serverUser = db.get().user().orElse(pool.key().user());
+            pool.reconfigure(settings, target(next, pool.key(), serverUser, settings), loop);
+        }
+    }
+
+    // ---- PAUSE, RESUME, RECONNECT, KILL ----------------------------------------------------------
+
+    /**
+     * PAUSE [db]: completes once every server of the pool(s) was released by its client and closed. Fails at once
+     * for an unknown database or one already paused.
+     */
+    public synchronized CompletableFuture<Void> pause(Optional<String> database, EventLoop loop) {
+        if (database.isEmpty()) {
+            if (allPaused) {
+                throw new PgmuxException(SqlState.OBJECT_IN_USE, "already suspended/paused");
+            }
+            allPaused = true;
+        } else {
+            String db = known(database.get());
+            if (isPaused(db)) {
+                throw new PgmuxException(SqlState.OBJECT_IN_USE, "database %s is already paused", db);
+            }
+            pausedDatabases.add(db);
+        }
+        List<CompletableFuture<Void>> drained = new ArrayList<>();
+        for (Pool pool : poolsOf(database)) {
+            drained.add(pool.pause(loop));
+        }
+        return CompletableFuture.allOf(drained.toArray(CompletableFuture[]::new));
+    }
+
+    /** RESUME [db]: clients that waited get servers. Fails for an unknown database or one not paused. */
+    public synchronized void resume(Optional<String> database, EventLoop loop) {
+        if (database.isEmpty()) {
+            if (!allPaused && pausedDatabases.isEmpty()) {
+                throw new PgmuxException(SqlState.OBJECT_NOT_IN_PREREQUISITE_STATE, "pooler is not paused/suspended");
+            }
+            allPaused = false;
+            pausedDatabases.clear();
+        } else {
+            String db = known(database.get());
+            if (!pausedDatabases.remove(db)) {
+                throw new PgmuxException(
+                        SqlState.OBJECT_NOT_IN_PREREQUISITE_STATE,
+                        allPaused
+                                ? "database %s is paused with all others: RESUME without a name resumes it"
+                                : "database %s is not paused",
+                        db);
+            }
+        }
+        for (Pool pool : poolsOf(database)) {
+            if (pool.isPaused() && !isPaused(pool.key().database())) {
+                pool.resume(loop);
+            }
+        }
+    }
+
+    /** RECONNECT [db]: every server is replaced when it is next released (idle ones now). */
+    public void reconnect(Optional<String> database, EventLoop loop) {
+        database.ifPresent(this::known);
+        poolsOf(database).forEach(pool -> pool.reconnect(loop));
+    }
+
+    /**
+     * KILL db: pauses the database without waiting (its clients are closed by the caller, so their servers close as
+     * they are released) until RESUME; new clients of it wait meanwhile.
+     */
+    public synchronized void kill(String database, EventLoop loop) {
+        String db = known(database);
+        pausedDatabases.add(db);
+        for (Pool pool : poolsOf(Optional.of(db))) {
+            if (!pool.isPaused()) {
+                pool.pause(loop);
+            }
+        }
+    }
+
+    /** Whether PAUSE holds {@code database} (on its own or with all others). */
+    public boolean isPaused(String database) {
+        return allPaused || pausedDatabases.contains(database);
+    }
+
+    /** The name of a configured database or one with a pool; else "no such database". */
+    private String known(String database) {
+        if (config.databases().containsKey(database)
+                || pools.keySet().stream().anyMatch(k -> k.database().equals(database))) {
+            return database;
+        }
+        throw new PgmuxException(SqlState.INVALID_CATALOG_NAME, "no such database: %s", database);
+    }
+
+    private List<Pool> poolsOf(Optional<String> database) {
+        return pools.values().stream()
+                .filter(p -> database.isEmpty() || p.key().database().equals(database.get()))
+                .toList();
     }
 
     private boolean hasPoolOverrides(String user) {
@@ -91,7 +231,7 @@ public final class PoolRegistry {
         return entry != null && entry.pool().isPresent();
     }
 
-    private ServerConnector.Target target(PoolKey key, String serverUser, DatabaseConfig db) {
+    private ServerConnector.Target target(PgmuxConfig config, PoolKey key, String serverUser, DatabaseConfig db) {
         Optional<String> password = db.password()
                 .or(() -> Optional.ofNullable(config.auth().users().get(serverUser))
                         .map(UserConfig::password));
@@ -159,9 +299,19 @@ public final class PoolRegistry {
     /** Housekeeping for every pool. */
     public void reap(EventLoop loop) {
         pools.values().forEach(pool -> pool.reap(loop));
+        for (Pool pool : retired) {
+            if (pool.clientCount() == 0) {
+                retired.remove(pool);
+                log.info("pool {} closed: its database was removed and its last client left", pool.key());
+                pool.close(loop);
+            } else {
+                pool.reap(loop);
+            }
+        }
     }
 
     public void closeAll(EventLoop loop) {
         pools.values().forEach(pool -> pool.close(loop));
+        retired.forEach(pool -> pool.close(loop));
     }
 }

@@ -47,6 +47,11 @@ public final class PoolState<S, W> {
     private final ConnectionBudget userBudget;
     private int connecting;
     private boolean closed;
+    /** PAUSE: no server is handed out or opened, and servers close as they come back; waiters wait. */
+    private boolean paused;
+    /** RECONNECT: servers open at the time, each closed when it is next released. */
+    private final Set<S> retiring = new HashSet<>();
+
     private PoolLimits limits;
     /** While connects keep failing: no new connect before retryAtNanos; clients meanwhile get the last error. */
     private long retryDelayNanos;
@@ -89,6 +94,10 @@ public final class PoolState<S, W> {
         List<Decision<S, W>> out = new ArrayList<>(1);
         if (closed) {
             out.add(new Decision.Reject<>(waiter, SqlState.ADMIN_SHUTDOWN, "pool is closed"));
+            return out;
+        }
+        if (paused) {
+            waiters.addLast(new Waiting<>(waiter, nowNanos));
             return out;
         }
         IdleServer<S> chosen = takeIdle(preferred);
@@ -143,6 +152,11 @@ public final class PoolState<S, W> {
         if (closed) {
             forget(server);
             out.add(new Decision.Close<>(server, CloseReason.SHUTDOWN));
+            return out;
+        }
+        if (paused) {
+            forget(server);
+            out.add(new Decision.Close<>(server, CloseReason.PAUSE));
             return out;
         }
         if (waiters.isEmpty() && bornNanos.size() > limits.size()) {
@@ -201,6 +215,12 @@ public final class PoolState<S, W> {
         if (reason == null && closed) {
             reason = CloseReason.SHUTDOWN;
         }
+        if (reason == null && paused) {
+            reason = CloseReason.PAUSE;
+        }
+        if (retiring.remove(server) && reason == null) {
+            reason = CloseReason.RECONNECT;
+        }
         if (reason == null && isExpired(server, nowNanos)) {
             reason = CloseReason.LIFETIME;
         }
@@ -228,6 +248,7 @@ public final class PoolState<S, W> {
             return out;
         }
         leased.remove(server);
+        retiring.remove(server);
         idle.removeIf(i -> i.server().equals(server));
         connectForWaiters(out);
         return out;
@@ -271,7 +292,7 @@ public final class PoolState<S, W> {
                 out.add(new Decision.Close<>(candidate.server(), reason));
             }
         }
-        if (isBackingOff(nowNanos)) {
+        if (paused || isBackingOff(nowNanos)) {
             return out;
         }
         // Keeping min-size warm never asks another pool to close a server (that would go back and forth).
@@ -289,6 +310,25 @@ public final class PoolState<S, W> {
         this.limits = newLimits;
         List<Decision<S, W>> out = reap(nowNanos);
         connectForWaiters(out);
+        return out;
+    }
+
+    /**
+     * PAUSE: closes idle servers now and every leased one when it comes back; no server is opened or handed out until
+     * {@link #resume}, so waiters (new and old) wait. {@link #isDrained()} tells when the last server is gone.
+     */
+    public List<Decision<S, W>> pause() {
+        paused = true;
+        List<Decision<S, W>> out = new ArrayList<>();
+        closeIdle(CloseReason.PAUSE, out);
+        return out;
+    }
+
+    /** RESUME: servers are opened and handed out again, first to the clients that waited. */
+    public List<Decision<S, W>> resume(long nowNanos) {
+        paused = false;
+        List<Decision<S, W>> out = reap(nowNanos);
+        connectForWaiters(out, nowNanos);
         return out;
     }
 
@@ -313,6 +353,41 @@ public final class PoolState<S, W> {
         return out;
     }
 
+    /**
+     * RECONNECT: every server open now is replaced, the idle ones at once and the leased ones as they come back, so
+     * that clients notice nothing.
+     */
+    public List<Decision<S, W>> reconnect(long nowNanos) {
+        retiring.addAll(leased);
+        List<Decision<S, W>> out = new ArrayList<>();
+        closeIdle(CloseReason.RECONNECT, out);
+        connectForWaiters(out, nowNanos);
+        return out;
+    }
+
+    /** Paused and no server open or being opened: what PAUSE waits for. */
+    public boolean isDrained() {
+        return paused && bornNanos.isEmpty() && connecting == 0;
+    }
+
+    public boolean isPaused() {
+        return paused;
+    }
+
+    /** How long the client first in line has waited at {@code nowNanos}; 0 when none waits. */
+    public long longestWaitNanos(long nowNanos) {
+        Waiting<W> oldest = waiters.peekFirst();
+        return oldest == null ? 0 : Math.max(0, nowNanos - oldest.sinceNanos());
+    }
+
+    private void closeIdle(CloseReason reason, List<Decision<S, W>> out) {
+        while (!idle.isEmpty()) {
+            S server = idle.pollFirst().server();
+            forget(server);
+            out.add(new Decision.Close<>(server, reason));
+        }
+    }
+
     /** Closes idle servers at once and every other one when it comes back; waiters fail. */
     public List<Decision<S, W>> close(SqlState sqlState, String message) {
         closed = true;
@@ -320,11 +395,7 @@ public final class PoolState<S, W> {
         while (!waiters.isEmpty()) {
             out.add(new Decision.Reject<>(waiters.pollFirst().waiter(), sqlState, message));
         }
-        while (!idle.isEmpty()) {
-            S server = idle.pollFirst().server();
-            forget(server);
-            out.add(new Decision.Close<>(server, CloseReason.SHUTDOWN));
-        }
+        closeIdle(CloseReason.SHUTDOWN, out);
         return out;
     }
 
@@ -346,7 +417,7 @@ public final class PoolState<S, W> {
         if (nowNanos != Long.MIN_VALUE && isBackingOff(nowNanos)) {
             return;
         }
-        while (!closed && waiters.size() > connecting && total() < allowedTotal(nowNanos) && takeRoom(out)) {
+        while (!closed && !paused && waiters.size() > connecting && total() < allowedTotal(nowNanos) && takeRoom(out)) {
             connecting++;
             out.add(new Decision.Connect<>());
         }

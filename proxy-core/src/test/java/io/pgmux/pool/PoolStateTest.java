@@ -979,6 +979,71 @@ class PoolStateTest {
         return new PoolLimits(size, minSize, IDLE_TIMEOUT, NO_TIMEOUT);
     }
 
+    // ---- PAUSE, RESUME, RECONNECT -------------------------------------------------------------
+
+    @Test
+    void pauseClosesIdleServersAtOnceAndLeasedOnesWhenReleased() {
+        PoolState<String, String> pool = pool(3, 0);
+        openLeased(pool, T0, "s1", "s2");
+        pool.release("s1", null, T0);
+
+        assertEquals(List.of(close("s1", CloseReason.PAUSE)), pool.pause());
+        assertFalse(pool.isDrained());
+        assertEquals(List.of(close("s2", CloseReason.PAUSE)), pool.release("s2", null, T0 + seconds(1)));
+        assertTrue(pool.isDrained());
+        assertCounts(pool, 0, 0, 0, 0, 0);
+    }
+
+    @Test
+    void pausedPoolHoldsNewClientsUntilResume() {
+        PoolState<String, String> pool = pool(3, 1);
+        pool.pause();
+
+        assertEquals(List.of(), pool.acquire("w1", T0, NO_PREFERENCE));
+        assertEquals(List.of(), pool.reap(T0 + seconds(1)), "no min-size top-up while paused");
+        assertCounts(pool, 0, 0, 0, 0, 1);
+
+        assertEquals(List.of(connect()), pool.resume(T0 + seconds(2)));
+        assertEquals(List.of(lease("s1", "w1")), pool.connected("s1", T0 + seconds(3)));
+        assertFalse(pool.isPaused());
+    }
+
+    @Test
+    void aConnectThatLandsWhilePausedIsClosed() {
+        PoolState<String, String> pool = pool(3, 0);
+        pool.acquire("w1", T0, NO_PREFERENCE);
+        pool.pause();
+        assertFalse(pool.isDrained(), "a connect is in flight");
+
+        assertEquals(List.of(close("s1", CloseReason.PAUSE)), pool.connected("s1", T0 + seconds(1)));
+        assertTrue(pool.isDrained());
+        assertCounts(pool, 0, 0, 0, 0, 1);
+    }
+
+    @Test
+    void reconnectReplacesIdleServersNowAndLeasedOnesOnRelease() {
+        PoolState<String, String> pool = pool(3, 0);
+        openLeased(pool, T0, "s1", "s2");
+        pool.release("s1", null, T0);
+
+        assertEquals(List.of(close("s1", CloseReason.RECONNECT)), pool.reconnect(T0 + seconds(1)));
+        assertEquals(List.of(close("s2", CloseReason.RECONNECT)), pool.release("s2", null, T0 + seconds(2)));
+        // Servers opened after the RECONNECT stay.
+        openLeased(pool, T0 + seconds(3), "s3");
+        assertEquals(List.of(), pool.release("s3", null, T0 + seconds(4)));
+        assertCounts(pool, 1, 1, 0, 0, 0);
+    }
+
+    @Test
+    void longestWaitIsThatOfTheFirstInLine() {
+        PoolState<String, String> pool = pool(1, 0);
+        openLeased(pool, T0, "s1");
+        assertEquals(0, pool.longestWaitNanos(T0 + seconds(1)));
+        pool.acquire("w1", T0 + seconds(1), NO_PREFERENCE);
+        pool.acquire("w2", T0 + seconds(2), NO_PREFERENCE);
+        assertEquals(seconds(4), pool.longestWaitNanos(T0 + seconds(5)));
+    }
+
     private static long seconds(long seconds) {
         return TimeUnit.SECONDS.toNanos(seconds);
     }

@@ -1,0 +1,252 @@
+package io.pgmux;
+
+import static io.pgmux.TestProxy.database;
+import static io.pgmux.TestProxy.quote;
+import static io.pgmux.TestProxy.user;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pgmux.testkit.TestPostgres;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Live reload through the console's RELOAD (what SIGHUP runs too): pool sizes change under load without a client
+ * error, databases and users come and go, an invalid configuration is refused and the running one stays.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class ReloadIT {
+    private static final String ADMIN = "pgmux";
+    private static final String ADMIN_PW = "admin-pw";
+    private static final String LOAD_USER = "it_reload_load";
+    private static final String DB = "it_reload";
+    private static final String DB2 = "it_reload_two";
+    private static final String PW = "pw";
+
+    @TempDir
+    Path dir;
+
+    private static TestPostgres pg;
+
+    @BeforeAll
+    static void prepare() {
+        pg = TestPostgres.shared();
+        pg.createUser(LOAD_USER, PW);
+        pg.createUser("it_reload_file_a", PW);
+        pg.createUser("it_reload_file_b", PW);
+        pg.createUser("it_reload_other", PW);
+        pg.createDatabase(DB, LOAD_USER);
+        pg.createDatabase(DB2, LOAD_USER);
+    }
+
+    private static String settings(String users, String databases) {
+        return "admin.users = [" + quote(ADMIN) + "]\n"
+                + "auth.users {\n" + user(ADMIN, ADMIN_PW) + users + "}\n"
+                + "databases {\n" + databases + "}\n";
+    }
+
+    private static void reload(TestProxy proxy) throws SQLException {
+        try (Connection admin = proxy.connect("pgmux", ADMIN, ADMIN_PW);
+                Statement st = admin.createStatement()) {
+            st.execute("RELOAD");
+        }
+    }
+
+    private static String showConfig(TestProxy proxy, String key) throws SQLException {
+        try (Connection admin = proxy.connect("pgmux", ADMIN, ADMIN_PW);
+                Statement st = admin.createStatement();
+                ResultSet rs = st.executeQuery("SHOW CONFIG")) {
+            while (rs.next()) {
+                if (rs.getString("key").equals(key)) {
+                    return rs.getString("value");
+                }
+            }
+        }
+        throw new AssertionError("SHOW CONFIG has no " + key);
+    }
+
+    private static int selectOne(Connection c) throws SQLException {
+        try (Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT 1")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
+    @Test
+    void poolSizeFollowsReloadsUnderLoadWithoutAClientError() throws Exception {
+        String users = user(LOAD_USER, PW);
+        String settings = settings(users, database(DB, pg, "pool { size = 5 }"));
+        int clients = 10;
+        try (TestProxy proxy = TestProxy.start(settings)) {
+            ExecutorService threads = Executors.newFixedThreadPool(clients);
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicLong queries = new AtomicLong();
+            ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+            List<Future<?>> loops = new ArrayList<>();
+            for (int i = 0; i < clients; i++) {
+                loops.add(threads.submit(() -> {
+                    try (Connection c = proxy.connect(DB, LOAD_USER, PW);
+                            Statement st = c.createStatement()) {
+                        // Bounded: the test stops the loop after its last reload, within the class timeout at most.
+                        for (int n = 0; n < 100_000 && !stop.get(); n++) {
+                            st.execute("SELECT pg_sleep(0.01)");
+                            queries.incrementAndGet();
+                        }
+                    } catch (Throwable e) {
+                        errors.add(e);
+                    }
+                    return null;
+                }));
+            }
+            try {
+                Await.until("5 servers busy", Duration.ofSeconds(30), () -> pg.countConnections(LOAD_USER) == 5);
+
+                proxy.rewrite(settings(users, database(DB, pg, "pool { size = 2 }")));
+                reload(proxy);
+                Await.until(
+                        "the pool to shrink to 2 servers",
+                        Duration.ofSeconds(30),
+                        () -> pg.countConnections(LOAD_USER) == 2);
+                long before = queries.get();
+                Await.until("queries to go on", Duration.ofSeconds(30), () -> queries.get() > before + 20);
+                assertTrue(pg.countConnections(LOAD_USER) <= 2);
+
+                proxy.rewrite(settings(users, database(DB, pg, "pool { size = 8 }")));
+                reload(proxy);
+                Await.until(
+                        "the pool to grow to 8 servers",
+                        Duration.ofSeconds(30),
+                        () -> pg.countConnections(LOAD_USER) == 8);
+                assertEquals(8, proxy.pool(DB, LOAD_USER).counts().maxSize());
+            } finally {
+                stop.set(true);
+                for (Future<?> loop : loops) {
+                    loop.get(60, TimeUnit.SECONDS);
+                }
+                threads.shutdownNow();
+            }
+            assertTrue(errors.isEmpty(), "client errors: " + errors);
+        }
+    }
+
+    @Test
+    void anInvalidConfigIsRefusedAndTheRunningOneStays() throws Exception {
+        String users = user("it_reload_other", PW);
+        String databases = database(DB, pg, "");
+        try (TestProxy proxy = TestProxy.start("pool.size = 3\n" + settings(users, databases));
+                Connection app = proxy.connect(DB, "it_reload_other", PW)) {
+            assertEquals(1, selectOne(app));
+            proxy.rewrite("pool.size = -1\n" + settings(users, databases));
+
+            SQLException refused = assertThrows(SQLException.class, () -> reload(proxy));
+            assertEquals("F0000", refused.getSQLState(), refused.getMessage());
+            assertTrue(refused.getMessage().contains("pool.size"), refused.getMessage());
+
+            assertEquals(1, selectOne(app));
+            assertEquals("3", showConfig(proxy, "pool.size"));
+            assertEquals(3, proxy.pool(DB, "it_reload_other").counts().maxSize());
+            try (Connection fresh = proxy.connect(DB, "it_reload_other", PW)) {
+                assertEquals(1, selectOne(fresh));
+            }
+        }
+    }
+
+    @Test
+    void addedDatabasesServeAtOnceAndRemovedOnesOnlyTheirClients() throws Exception {
+        String users = user("it_reload_other", PW);
+        String one = database(DB, pg, "");
+        String two = database(DB2, pg, "");
+        try (TestProxy proxy = TestProxy.start(settings(users, one))) {
+            SQLException unknown = assertThrows(SQLException.class, () -> proxy.connect(DB2, "it_reload_other", PW));
+            assertEquals("3D000", unknown.getSQLState());
+
+            proxy.rewrite(settings(users, one + two));
+            reload(proxy);
+            try (Connection stays = proxy.connect(DB2, "it_reload_other", PW)) {
+                assertEquals(1, selectOne(stays));
+
+                proxy.rewrite(settings(users, one));
+                reload(proxy);
+                SQLException removed =
+                        assertThrows(SQLException.class, () -> proxy.connect(DB2, "it_reload_other", PW));
+                assertEquals("3D000", removed.getSQLState());
+                // A client of the removed database keeps working until it leaves.
+                for (int i = 0; i < 5; i++) {
+                    assertEquals(1, selectOne(stays));
+                }
+            }
+            Await.until(
+                    "the removed database's pool to close its server",
+                    Duration.ofSeconds(30),
+                    () -> countConnections(DB2) == 0);
+        }
+    }
+
+    @Test
+    void authFileUsersLogInAndAnEditedFileTakesEffectOnReload() throws Exception {
+        Path file = dir.resolve("users.conf");
+        Files.writeString(file, "users {\n" + user("it_reload_file_a", PW) + "}\n");
+        String settings = settings("", database(DB, pg, "")) + "auth.file = " + quote(file.toString()) + "\n";
+        try (TestProxy proxy = TestProxy.start(settings)) {
+            try (Connection a = proxy.connect(DB, "it_reload_file_a", PW)) {
+                assertEquals(1, selectOne(a));
+            }
+            assertEquals(
+                    "28P01",
+                    assertThrows(SQLException.class, () -> proxy.connect(DB, "it_reload_file_b", PW))
+                            .getSQLState());
+
+            Files.writeString(file, "users {\n" + user("it_reload_file_b", PW) + "}\n");
+            reload(proxy);
+            try (Connection b = proxy.connect(DB, "it_reload_file_b", PW)) {
+                assertEquals(1, selectOne(b));
+            }
+            assertEquals(
+                    "28P01",
+                    assertThrows(SQLException.class, () -> proxy.connect(DB, "it_reload_file_a", PW))
+                            .getSQLState());
+
+            // A broken file is an invalid config: refused, and the users of the last good one still log in.
+            Files.writeString(file, "users { it_reload_file_a { } }\n");
+            SQLException refused = assertThrows(SQLException.class, () -> reload(proxy));
+            assertEquals("F0000", refused.getSQLState());
+            assertTrue(refused.getMessage().contains("users.conf:1"), refused.getMessage());
+            try (Connection b = proxy.connect(DB, "it_reload_file_b", PW)) {
+                assertEquals(1, selectOne(b));
+            }
+        }
+    }
+
+    /** Connections PostgreSQL has open to {@code database}, excluding the one asking. */
+    private static int countConnections(String database) {
+        try (Connection c = pg.connect("postgres");
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = '" + database
+                        + "' AND pid <> pg_backend_pid()")) {
+            rs.next();
+            return rs.getInt(1);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
