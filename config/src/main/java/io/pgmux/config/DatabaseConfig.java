@@ -60,7 +60,12 @@ public record DatabaseConfig(
                 : pgmux.getConfig("pool");
         PoolSettings settings;
         try {
-            settings = PoolSettings.from(pool);
+            Problems p = new Problems();
+            if (entry.hasPath("pool")) {
+                PoolSettings.checkNoGlobalOnly(entry.getConfig("pool"), p);
+            }
+            settings = p.collect(() -> PoolSettings.from(pool));
+            p.throwIfAny();
         } catch (InvalidSettingsException e) {
             throw e.under("databases." + name + ".");
         }

@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigValueFactory;
 import java.lang.reflect.RecordComponent;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -61,6 +62,23 @@ public record PoolSettings(
         p.notNegative("pool.idle-transaction-timeout", idleTransactionTimeout);
         p.notNegative("pool.query-timeout", queryTimeout);
         p.throwIfAny();
+    }
+
+    /**
+     * Keys of {@code pgmux.pool} that apply to pgmux as a whole: they are checked before a client's database and user
+     * are known, so a database's or a user's {@code pool} block may not set them.
+     */
+    static final List<String> GLOBAL_ONLY = List.of("max-client-connections", "client-login-timeout");
+
+    /** Refuses the {@link #GLOBAL_ONLY} keys in a database's or user's {@code pool} overrides. */
+    static void checkNoGlobalOnly(Config overrides, Problems p) {
+        for (String key : GLOBAL_ONLY) {
+            p.check(
+                    !overrides.hasPath(key),
+                    "pool." + key,
+                    "applies to all clients of pgmux (it is checked before their database and user are known):"
+                            + " set it in pgmux.pool, not here");
+        }
     }
 
     /** Binds a {@code pool} block (for a database: its overrides already layered over {@code pgmux.pool}). */

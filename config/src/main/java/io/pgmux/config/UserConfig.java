@@ -71,7 +71,11 @@ public record UserConfig(String name, String password, Optional<PoolOverrides> p
             return Optional.empty();
         }
         try {
-            return PoolOverrides.from(c.getConfig("pool"), poolDefaults);
+            Problems p = new Problems();
+            PoolSettings.checkNoGlobalOnly(c.getConfig("pool"), p);
+            Optional<PoolOverrides> overrides = p.collect(() -> PoolOverrides.from(c.getConfig("pool"), poolDefaults));
+            p.throwIfAny();
+            return overrides;
         } catch (InvalidSettingsException e) {
             throw e.under("auth.users." + name + ".");
         }

@@ -102,6 +102,27 @@ class UserPoolOverridesTest {
                 "config:1: auth.users.reporting.pool.size must be >= 1, got 0");
     }
 
+    /** Checked before the user is known, these two apply to pgmux as a whole: set for a user, they are refused. */
+    @Test
+    void globalOnlyKeysAreRefusedForAUser() {
+        assertProblems(
+                "pgmux.auth.users.reporting { password = x, pool { max-client-connections = 5, client-login-timeout = 1s,"
+                        + " size = 0 } }",
+                "config:1: auth.users.reporting.pool.max-client-connections applies to all clients of pgmux (it is"
+                        + " checked before their database and user are known): set it in pgmux.pool, not here",
+                "config:1: auth.users.reporting.pool.client-login-timeout applies to all clients of pgmux (it is"
+                        + " checked before their database and user are known): set it in pgmux.pool, not here",
+                "config:1: auth.users.reporting.pool.size must be >= 1, got 0");
+    }
+
+    @Test
+    void globalOnlyKeysAreRefusedForADatabase() {
+        assertProblems(
+                "pgmux.databases.appdb { host = h, pool { max-client-connections = 5 } }",
+                "config:1: databases.appdb.pool.max-client-connections applies to all clients of pgmux (it is"
+                        + " checked before their database and user are known): set it in pgmux.pool, not here");
+    }
+
     @Test
     void everyBadValueIsReported() {
         assertProblems(
