@@ -3,15 +3,10 @@ package io.pgmux;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgmux.testkit.TestPostgres;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -22,6 +17,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -38,18 +34,15 @@ class JsonLogIT {
     private static final String USER = "it_jsonlog";
     private static final String DB = "it_jsonlog";
     private static final String PASSWORD = "jsonlog-pw";
-    private static final Duration START_DEADLINE = Duration.ofSeconds(45);
 
     private final ObjectMapper json = new ObjectMapper();
 
     @Test
     void everyLineIsAJsonObjectWithTheLifecycleAndTheErrors(@TempDir Path dir) throws Exception {
-        Path jar = Path.of("target/pgmux.jar").toAbsolutePath();
-        assumeTrue(Files.isRegularFile(jar), "no shaded jar at " + jar + " (run mvn package first)");
         TestPostgres pg = TestPostgres.shared();
         pg.createUser(USER, PASSWORD);
         pg.createDatabase(DB, USER);
-        int port = freePort();
+        int port = PgmuxProcess.freePort();
         Path config = dir.resolve("pgmux.conf");
         Files.writeString(
                 config,
@@ -58,23 +51,9 @@ class JsonLogIT {
                         + "  auth.users { \"" + USER + "\" { password = \"" + PASSWORD + "\" } }\n"
                         + "  databases { \"" + DB + "\" { host = \"" + pg.host() + "\", port = " + pg.port()
                         + ", pool.server-idle-timeout = 1s } }\n}\n");
-        Path log = dir.resolve("pgmux.log");
-        ProcessBuilder builder = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-Xmx256m",
-                        "-jar",
-                        jar.toString(),
-                        "--config",
-                        config.toString())
-                .directory(dir.toFile())
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile());
-        builder.environment().keySet().removeIf(name -> name.startsWith("PGMUX_") && !name.startsWith("PGMUX_TEST_"));
-        builder.environment().put("PGMUX_LOG_FORMAT", "json");
-        Process process = builder.start();
-        try {
-            Await.until("pgmux to listen", START_DEADLINE, () -> read(log), text -> text.contains("listening on"));
-
+        Path log;
+        try (PgmuxProcess pgmux = PgmuxProcess.start(dir, config, Map.of("PGMUX_LOG_FORMAT", "json"))) {
+            log = pgmux.logFile();
             try (Connection c = connect(port, DB, PASSWORD);
                     Statement st = c.createStatement();
                     ResultSet rs = st.executeQuery("SELECT 1")) {
@@ -85,18 +64,12 @@ class JsonLogIT {
             SQLException nowhere =
                     assertThrows(SQLException.class, () -> connect(port, "it_jsonlog_nowhere", PASSWORD));
             assertEquals("3D000", nowhere.getSQLState());
-            Await.until(
+            pgmux.awaitLog(
                     "the idle server to be closed (server-idle-timeout = 1s)",
-                    Duration.ofSeconds(20),
-                    () -> read(log),
-                    text -> text.contains("reason=IDLE_TIMEOUT"));
+                    "reason=IDLE_TIMEOUT",
+                    Duration.ofSeconds(20));
 
-            process.destroy(); // SIGTERM
-            assertTrue(process.waitFor(30, TimeUnit.SECONDS), "pgmux did not stop on SIGTERM\n" + read(log));
-            assertEquals(0, process.exitValue(), read(log));
-        } finally {
-            process.destroyForcibly();
-            process.waitFor(10, TimeUnit.SECONDS);
+            pgmux.stopAndExpectExitZero();
         }
 
         List<JsonNode> events = new ArrayList<>();
@@ -136,19 +109,5 @@ class JsonLogIT {
         props.setProperty("connectTimeout", "10");
         props.setProperty("socketTimeout", "30");
         return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/" + database, props);
-    }
-
-    private static String read(Path log) {
-        try {
-            return Files.exists(log) ? Files.readString(log) : "";
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 }
