@@ -13,6 +13,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -36,7 +37,7 @@ class ClientDisconnectIT {
     static final PgmuxExtension pgmux = new PgmuxExtension(pg -> {
         pg.createUser(USER, PASSWORD);
         pg.createDatabase(DB, USER);
-        // Cleartext logins, so that RawClient can log in; one server, so that the next client gets the same pool slot.
+        // Cleartext logins, so that WireClient can log in; one server, so that the next client gets the same pool slot.
         return "auth.type = plain\n"
                 + "auth.users {\n" + user(USER, PASSWORD) + "}\n"
                 + "databases {\n"
@@ -71,8 +72,10 @@ class ClientDisconnectIT {
 
     @Test
     void clientResetInTheMiddleOfAnExtendedBatchCommitsNothing() throws Exception {
-        try (RawClient raw = RawClient.login(pgmux.port(), DB, USER, PASSWORD)) {
-            assertEquals('T', raw.query("BEGIN; INSERT INTO marks VALUES (2)"));
+        try (WireClient raw = WireClient.login(pgmux.port(), DB, USER, PASSWORD)) {
+            raw.query("BEGIN; INSERT INTO marks VALUES (2)");
+            List<WireClient.Message> reply = raw.readUntilReady();
+            assertEquals('T', reply.get(reply.size() - 1).transactionStatus());
             // Parse/Bind/Execute/Flush with no Sync: pgmux must keep the server attached, and now the client dies.
             raw.executeWithoutSync("INSERT INTO marks VALUES (3)");
             raw.reset();

@@ -19,9 +19,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A TCP relay on 127.0.0.1 between pgmux and PostgreSQL that the tests can make misbehave, the way a network or a
- * server does: pass bytes, pass them late ({@link #latency}), stop passing them ({@link #stall}), refuse new
- * connections ({@link #dropNew}), or act on the open ones: half-close towards pgmux ({@link #halfCloseAll}) or reset
- * both sides ({@link #resetAll}). Plain blocking sockets, two daemon threads per connection; every wait is bounded
+ * server does: pass bytes, pass them late ({@link #latency}), stop passing them ({@link #stall}), reset new
+ * connections ({@link #dropNew}), stop listening ({@link #refuseNew}) and listen again on the same port ({@link
+ * #pass}), or act on the open ones: half-close towards pgmux ({@link #halfCloseAll}) or reset both sides ({@link
+ * #resetAll}). Plain blocking sockets, two daemon threads per connection; every wait is bounded
  * and {@link #close()} stops all of them.
  */
 final class FaultRelay implements AutoCloseable {
@@ -40,12 +41,17 @@ final class FaultRelay implements AutoCloseable {
         /** Accept connections but forward nothing, in either direction, until the mode changes. */
         STALL,
         /** Accept new connections and reset them at once: PostgreSQL looks unreachable. Open ones go on. */
-        DROP_NEW
+        DROP_NEW,
+        /** Do not listen: new connections are refused, as by a host where PostgreSQL is down. Open ones go on. */
+        REFUSE_NEW
     }
 
     private final InetSocketAddress target;
-    private final ServerSocket listener;
-    private final Thread acceptor;
+    /** The port pgmux connects to; the relay listens there again after {@link Mode#REFUSE_NEW}. */
+    private final int port;
+    /** Null while refusing. */
+    private volatile ServerSocket listener;
+
     private final Set<Pair> pairs = ConcurrentHashMap.newKeySet();
     private final List<Thread> threads = new CopyOnWriteArrayList<>();
     private final AtomicInteger accepted = new AtomicInteger();
@@ -55,16 +61,15 @@ final class FaultRelay implements AutoCloseable {
 
     private FaultRelay(InetSocketAddress target) throws IOException {
         this.target = target;
-        this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        this.acceptor = new Thread(this::acceptLoop, "fault-relay-accept-" + listener.getLocalPort());
-        acceptor.setDaemon(true);
+        this.listener = bind(0);
+        this.port = listener.getLocalPort();
     }
 
     /** Starts a relay on a free port of 127.0.0.1 to {@code host:port}, passing everything. */
     static FaultRelay start(String host, int port) {
         try {
             FaultRelay relay = new FaultRelay(new InetSocketAddress(host, port));
-            relay.acceptor.start();
+            relay.startAcceptor(relay.listener);
             return relay;
         } catch (IOException e) {
             throw new IllegalStateException("could not start the fault relay: " + e, e);
@@ -72,7 +77,7 @@ final class FaultRelay implements AutoCloseable {
     }
 
     int port() {
-        return listener.getLocalPort();
+        return port;
     }
 
     Mode mode() {
@@ -95,6 +100,11 @@ final class FaultRelay implements AutoCloseable {
 
     void dropNew() {
         set(Mode.DROP_NEW);
+    }
+
+    /** Stops listening until the mode changes again; connections already relayed go on. */
+    void refuseNew() {
+        set(Mode.REFUSE_NEW);
     }
 
     /** Connections accepted so far, dropped ones included. */
@@ -128,14 +138,11 @@ final class FaultRelay implements AutoCloseable {
 
     @Override
     public void close() {
-        closed = true;
-        try {
-            listener.close();
-        } catch (IOException e) {
-            // closing to stop the acceptor; nothing else to do with the error
+        synchronized (this) {
+            closed = true;
+            stopListening();
         }
         resetAll();
-        joinQuietly(acceptor);
         threads.forEach(FaultRelay::joinQuietly);
     }
 
@@ -144,18 +151,57 @@ final class FaultRelay implements AutoCloseable {
         return "fault relay 127.0.0.1:" + port() + " -> " + target + " (" + mode + ")";
     }
 
-    private void set(Mode newMode) {
+    private synchronized void set(Mode newMode) {
         log.info("fault relay {}: {} -> {}", port(), mode, newMode);
+        Mode old = mode;
         mode = newMode;
+        if (newMode == Mode.REFUSE_NEW && old != Mode.REFUSE_NEW) {
+            stopListening();
+        } else if (newMode != Mode.REFUSE_NEW && old == Mode.REFUSE_NEW && !closed) {
+            try {
+                ServerSocket socket = bind(port);
+                listener = socket;
+                startAcceptor(socket);
+            } catch (IOException e) {
+                throw new IllegalStateException("fault relay cannot listen on port " + port + " again: " + e, e);
+            }
+        }
     }
 
-    private void acceptLoop() {
-        while (!closed) {
+    private static ServerSocket bind(int port) throws IOException {
+        ServerSocket socket = new ServerSocket();
+        // Listening again on the same port must not wait for connections of the last listener in TIME_WAIT.
+        socket.setReuseAddress(true);
+        socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 50);
+        return socket;
+    }
+
+    private void startAcceptor(ServerSocket socket) {
+        Thread t = new Thread(() -> acceptLoop(socket), "fault-relay-accept-" + port);
+        t.setDaemon(true);
+        threads.add(t);
+        t.start();
+    }
+
+    private void stopListening() {
+        ServerSocket socket = listener;
+        listener = null;
+        if (socket != null) {
+            try {
+                socket.close();
+            } catch (IOException e) {
+                // closing to stop the acceptor; nothing else to do with the error
+            }
+        }
+    }
+
+    private void acceptLoop(ServerSocket socket) {
+        while (!closed && listener == socket) {
             Socket fromPgmux;
             try {
-                fromPgmux = listener.accept();
+                fromPgmux = socket.accept();
             } catch (IOException e) {
-                if (!closed) {
+                if (!closed && listener == socket) {
                     log.warn("fault relay {}: accept failed: {}", port(), e.toString());
                 }
                 return;

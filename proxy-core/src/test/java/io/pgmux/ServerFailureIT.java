@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * PostgreSQL, or the network to it, failing under pgmux (a {@link Relay} in between): clients get 08006 as an ERROR,
+ * PostgreSQL, or the network to it, failing under pgmux (a {@link FaultRelay} in between): clients get 08006 as an ERROR,
  * keep their connection to pgmux, and carry on once PostgreSQL is back.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -28,13 +28,13 @@ class ServerFailureIT {
     private static final String DB = "it_fail";
     private static final String PASSWORD = "fail-pw";
 
-    private static Relay relay;
+    private static FaultRelay relay;
 
     @RegisterExtension
     static final PgmuxExtension pgmux = new PgmuxExtension(pg -> {
         pg.createUser(USER, PASSWORD);
         pg.createDatabase(DB, USER);
-        relay = new Relay(pg.host(), pg.port()).start();
+        relay = FaultRelay.start(pg.host(), pg.port());
         return "auth.users {\n" + user(USER, PASSWORD) + "}\n"
                 + "databases {\n"
                 + quote(DB) + " { host = \"127.0.0.1\", port = " + relay.port()
@@ -60,7 +60,7 @@ class ServerFailureIT {
                 Statement st = c.createStatement()) {
             c.setAutoCommit(false);
             st.execute("INSERT INTO lost VALUES (1)");
-            relay.cutAll();
+            relay.resetAll();
             Pool pool = pgmux.proxy().pool(DB, USER);
             Await.until(
                     "pgmux to notice its servers are gone",
@@ -88,7 +88,9 @@ class ServerFailureIT {
         try (Connection c = pgmux.connect(DB, USER, PASSWORD, "prepareThreshold=0");
                 Statement st = c.createStatement()) {
             assertEquals(1, queryInt(st, "SELECT 1"));
-            relay.stop();
+            // PostgreSQL's host goes away: its connections drop and new ones are refused.
+            relay.refuseNew();
+            relay.resetAll();
             try {
                 Pool pool = pgmux.proxy().pool(DB, USER);
                 Await.until(
@@ -103,7 +105,7 @@ class ServerFailureIT {
                     assertTrue(millis < 10_000, "attempt " + attempt + " took " + millis + " ms");
                 }
             } finally {
-                relay.start();
+                relay.pass();
             }
             // server-login-retry is 1 s: the same client gets through again within a few seconds.
             Await.until("the client's queries to work again", Duration.ofSeconds(15), () -> {

@@ -19,9 +19,10 @@ import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
 
 /**
- * A plain-socket client that sends whatever the test asks, well-formed or not, and reads what comes back as typed
- * protocol messages until the other side closes. For hostile input and for clients that vanish at awkward moments
- * ({@link RawClient} covers the well-behaved cases). Every read is bounded by the socket timeout.
+ * A plain-socket client, written here rather than borrowed from pgmux, that sends whatever the test asks, well-formed
+ * or not, and reads what comes back as typed protocol messages until the other side closes: for hostile input, and for
+ * what pgjdbc will not do, such as stopping in the middle of an extended-protocol batch or vanishing with a TCP reset.
+ * Every read is bounded by the socket timeout.
  */
 final class WireClient implements AutoCloseable {
     /** How long any single read may block. */
@@ -46,7 +47,10 @@ final class WireClient implements AutoCloseable {
         return new WireClient(socket);
     }
 
-    /** Connects and logs in with a cleartext password ({@code auth.type = plain}); returns after ReadyForQuery. */
+    /**
+     * Connects and logs in with a cleartext password ({@code auth.type = plain}) or none ({@code trust}); returns after
+     * ReadyForQuery.
+     */
     static WireClient login(int port, String database, String user, String password) throws IOException {
         WireClient client = connect(port);
         try {
@@ -104,6 +108,28 @@ final class WireClient implements AutoCloseable {
     /** Sends a simple Query. */
     void query(String sql) throws IOException {
         sendTyped('Q', cstring(sql));
+    }
+
+    /**
+     * Sends Parse, Bind and Execute of an unnamed statement, then Flush and no Sync, so that the batch stays open;
+     * returns once the statement ran (its CommandComplete).
+     */
+    void executeWithoutSync(String sql) throws IOException {
+        sendTyped('P', new Bytes().cstring("").cstring(sql).int16(0).build());
+        sendTyped(
+                'B',
+                new Bytes().cstring("").cstring("").int16(0).int16(0).int16(0).build());
+        sendTyped('E', new Bytes().cstring("").int32(0).build());
+        sendTyped('H', new byte[0]);
+        while (true) {
+            Message m = read();
+            if (m.type() == 'C') {
+                return;
+            }
+            if (m.type() == 'E') {
+                throw new AssertionError("the statement failed: " + m);
+            }
+        }
     }
 
     /** Reads up to and including the next ReadyForQuery; returns the messages read. */
@@ -212,6 +238,14 @@ final class WireClient implements AutoCloseable {
                     | ((body[offset + 1] & 0xff) << 16)
                     | ((body[offset + 2] & 0xff) << 8)
                     | (body[offset + 3] & 0xff);
+        }
+
+        /** The transaction status a ReadyForQuery reports: 'I', 'T' or 'E'. */
+        char transactionStatus() {
+            if (type != 'Z') {
+                throw new AssertionError("not a ReadyForQuery: " + this);
+            }
+            return (char) body[0];
         }
 
         /** The fields of an ErrorResponse or NoticeResponse by their code. */
