@@ -15,6 +15,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -33,22 +35,41 @@ class ClientTimeoutsIT {
     private static final String SESSION_IDLE_DB = "it_tmo_session_idle";
     private static final String IDLE_TX_DB = "it_tmo_idle_tx";
     private static final String QUERY_DB = "it_tmo_query";
+    /** query-timeout through a relay that can stall: PostgreSQL then never answers the query nor sees the cancel. */
+    private static final String STALLED_QUERY_DB = "it_tmo_stalled_query";
+
+    private static FaultRelay relay;
 
     @RegisterExtension
     static final PgmuxExtension pgmux = new PgmuxExtension(pg -> {
         pg.createUser(USER, PASSWORD);
         pg.createDatabase(DB, USER);
         String target = "dbname = " + quote(DB) + ", pool { ";
+        relay = FaultRelay.start(pg.host(), pg.port());
         return "auth.users {\n" + user(USER, PASSWORD) + "}\n"
                 + "databases {\n"
                 + database(IDLE_DB, pg, target + "client-idle-timeout = 1s }")
                 + database(SESSION_IDLE_DB, pg, target + "mode = session, client-idle-timeout = 1s }")
                 + database(IDLE_TX_DB, pg, target + "size = 1, idle-transaction-timeout = 1s }")
                 + database(QUERY_DB, pg, target + "size = 1, query-timeout = 1s }")
+                + quote(STALLED_QUERY_DB) + " { host = \"127.0.0.1\", port = " + relay.port() + ", " + target
+                + "size = 1, query-timeout = 1s } }\n"
                 + "}";
     });
 
     private final TestPostgres pg = pgmux.postgres();
+
+    @AfterAll
+    static void stopRelay() {
+        if (relay != null) {
+            relay.close();
+        }
+    }
+
+    @AfterEach
+    void relayPassesAgain() {
+        relay.pass();
+    }
 
     @BeforeAll
     static void createTable() throws SQLException {
@@ -199,6 +220,28 @@ class ClientTimeoutsIT {
             }
             client.commit();
         }
+    }
+
+    /**
+     * When the cancel cannot take effect (PostgreSQL unreachable behind a stalled network), the server is closed after
+     * the grace period and the client gets 57014 saying so, not a hang; its next query gets a fresh server.
+     */
+    @Test
+    void queryTimeoutCancelThatTakesNoEffectClosesTheServerAfterTheGracePeriod() throws Exception {
+        try (Connection client = pgmux.connect(STALLED_QUERY_DB, USER, PASSWORD, "prepareThreshold=0");
+                Statement st = client.createStatement()) {
+            assertEquals(1, queryInt(st, "SELECT 1"));
+            relay.stall();
+
+            SQLException e = assertThrows(SQLException.class, () -> queryInt(st, "SELECT 2"));
+            assertEquals("57014", e.getSQLState(), e.toString());
+            assertTrue(e.getMessage().contains("query_timeout (query-timeout = 1s)"), e.getMessage());
+            assertTrue(e.getMessage().contains("did not stop within 1s"), e.getMessage());
+
+            relay.pass();
+            assertEquals(3, queryInt(st, "SELECT 3"), "the same client, on a fresh server");
+        }
+        pgmux.proxy().awaitAllReleased();
     }
 
     private String backendState(int pid) {
