@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgmux.pool.Pool;
 import io.pgmux.testkit.TestPostgres;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -167,6 +168,30 @@ class ReloadIT {
             assertEquals(3, proxy.pool(DB, "it_reload_other").counts().maxSize());
             try (Connection fresh = proxy.connect(DB, "it_reload_other", PW)) {
                 assertEquals(1, selectOne(fresh));
+            }
+        }
+    }
+
+    @Test
+    void aNewModeAppliesToClientsThatLogInAfterTheReload() throws Exception {
+        String users = user("it_reload_other", PW);
+        try (TestProxy proxy = TestProxy.start(settings(users, database(DB, pg, "pool { size = 2, mode = session }")));
+                Connection before = proxy.connect(DB, "it_reload_other", PW)) {
+            assertEquals(1, selectOne(before));
+            Pool pool = proxy.pool(DB, "it_reload_other");
+            assertEquals(1, pool.counts().leased(), "session mode: the client keeps its server");
+
+            proxy.rewrite(settings(users, database(DB, pg, "pool { size = 2, mode = transaction }")));
+            reload(proxy);
+            try (Connection after = proxy.connect(DB, "it_reload_other", PW)) {
+                assertEquals(1, selectOne(after));
+                assertEquals(1, selectOne(before));
+                // The new client releases its server after each transaction; the old one keeps its own.
+                Await.until(
+                        "the new client's server to be released",
+                        Duration.ofSeconds(10),
+                        () -> pool.counts().leased() == 1);
+                assertEquals(1, pool.counts().idle());
             }
         }
     }

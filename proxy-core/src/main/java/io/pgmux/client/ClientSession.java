@@ -114,6 +114,9 @@ public final class ClientSession implements ServerListener {
     private StartupMessage startup;
     private ClientAuthenticator.Exchange auth;
     private Pool pool;
+    /** The pool's mode when this client logged in: a reload that changes it applies to clients that log in later. */
+    private PoolMode mode;
+
     private BackendKeyData cancelKey;
     private ServerConnection server;
     private Future<ServerConnection> request;
@@ -494,6 +497,7 @@ public final class ClientSession implements ServerListener {
             return;
         }
         pool = found.get();
+        mode = pool.settings().mode();
         metrics.joined(pool.metrics());
         phase = Phase.LOGGING_IN;
         if (pool.serverParameters() != null) {
@@ -896,7 +900,7 @@ public final class ClientSession implements ServerListener {
                         outstanding--;
                     }
                     onRequestAnswered();
-                    if (status != TransactionStatus.IDLE && pool.settings().mode() == PoolMode.STATEMENT) {
+                    if (status != TransactionStatus.IDLE && mode == PoolMode.STATEMENT) {
                         refuseTransaction(from, frame);
                         wrote = true;
                         replies.advance(type, this::onSkipped, this::writeLocalReply);
@@ -1133,7 +1137,7 @@ public final class ClientSession implements ServerListener {
     }
 
     private boolean releasesBetweenTransactions() {
-        return pool.settings().mode() != PoolMode.SESSION && !session.isPinned();
+        return mode != PoolMode.SESSION && !session.isPinned();
     }
 
     private void releaseServer(CloseReason reason) {
