@@ -103,6 +103,7 @@ public final class ClientSession implements ServerListener {
     }
 
     private final long id = IDS.incrementAndGet();
+    private final String name = "c" + id;
     private final Channel channel;
     private final ClientContext context;
     /** Reports this client's states, traffic and timings to its pool's meters. */
@@ -175,7 +176,7 @@ public final class ClientSession implements ServerListener {
     }
 
     public String name() {
-        return "c" + id;
+        return name;
     }
 
     @Override
@@ -620,7 +621,11 @@ public final class ClientSession implements ServerListener {
             case MessageType.Frontend.QUERY -> {
                 startQueryClock();
                 outstanding++;
-                track(SqlClassifier.classify(Query.decode(frame.body()).sql()));
+                ByteBuf wire = frame.content();
+                if (SqlClassifier.mayAffectSession(
+                        wire, wire.readerIndex() + Frame.HEADER_LENGTH, wire.writerIndex() - 1)) {
+                    track(SqlClassifier.classify(Query.decode(frame.body()).sql()));
+                }
             }
             case MessageType.Frontend.PARSE -> {
                 inBatch = true;
@@ -712,19 +717,24 @@ public final class ClientSession implements ServerListener {
     }
 
     private void acquire() {
-        if (phase != Phase.LOGGING_IN) {
-            phase = Phase.WAITING;
-            metrics.state(ClientState.WAITING);
-        }
-        channel.config().setAutoRead(false);
         metrics.waitStarted();
         waitSinceNanos = System.nanoTime();
         requestMillis = System.currentTimeMillis();
-        publish();
         Future<ServerConnection> future = pool.acquire(channel.eventLoop());
         request = future;
+        if (future.isDone()) {
+            onAcquired(future);
+            return;
+        }
+        // No server at once: the client waits, and pgmux reads nothing more from it until it has one.
+        if (phase != Phase.LOGGING_IN) {
+            phase = Phase.WAITING;
+            metrics.state(ClientState.WAITING);
+            publish();
+        }
+        channel.config().setAutoRead(false);
         Duration timeout = pool.settings().queryWaitTimeout();
-        if (!future.isDone() && !timeout.isZero()) {
+        if (!timeout.isZero()) {
             waitTimer = channel.eventLoop()
                     .schedule(() -> onWaitTimeout(future, timeout), timeout.toMillis(), TimeUnit.MILLISECONDS);
         }
@@ -1071,7 +1081,7 @@ public final class ClientSession implements ServerListener {
 
     /** RESET ALL or DISCARD ALL ran: the unreported settings pgmux applied on this server are gone. */
     private void forgetAppliedSettings(ServerConnection from) {
-        from.settings().keySet().retainAll(from.parameters().keySet());
+        from.settings().retainOnly(from.parameters().keySet());
     }
 
     @Override
@@ -1439,7 +1449,7 @@ public final class ClientSession implements ServerListener {
                     case CLOSED -> "closed";
                 };
         String applicationName = session != null
-                ? session.wanted("application_name")
+                ? session.applicationName()
                 : startup != null ? startup.parameters().get("application_name") : null;
         snapshot = new ClientSnapshot(
                 name(),

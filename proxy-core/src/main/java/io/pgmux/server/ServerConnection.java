@@ -18,6 +18,7 @@ import io.pgmux.protocol.message.ParameterStatus;
 import io.pgmux.protocol.message.Query;
 import io.pgmux.protocol.message.StartupMessage;
 import io.pgmux.protocol.message.Terminate;
+import io.pgmux.session.ServerSettings;
 import io.pgmux.tls.TlsDescription;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -25,7 +26,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -50,6 +50,8 @@ public final class ServerConnection {
     }
 
     private final long id = IDS.incrementAndGet();
+
+    private final String name = "s" + id;
     private final String poolName;
     private final Channel channel;
     private final StartupMessage startup;
@@ -60,7 +62,7 @@ public final class ServerConnection {
     private Promise<ServerConnection> loginPromise;
     private volatile Map<String, String> parameters = Map.of();
     /** Current settings, kept by whoever holds the server (its client, or the pool while idle). */
-    private final Map<String, String> settings = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+    private final ServerSettings settings = new ServerSettings();
 
     private final ServerStatements statements = new ServerStatements();
     private BackendKeyData backendKey;
@@ -104,7 +106,7 @@ public final class ServerConnection {
     }
 
     public String name() {
-        return "s" + id;
+        return name;
     }
 
     public Channel channel() {
@@ -138,7 +140,7 @@ public final class ServerConnection {
      * The server's current settings as pgmux knows them: what it reported, and what pgmux applied.
      * Read and changed only by the client holding the server; the pool's hand-over orders access.
      */
-    public Map<String, String> settings() {
+    public ServerSettings settings() {
         return settings;
     }
 
@@ -290,7 +292,7 @@ public final class ServerConnection {
                     publish("idle", null);
                     if (resetDiscards) {
                         // Settings pgmux applied itself (not reported by the server) are back at their defaults.
-                        settings.keySet().retainAll(parameters.keySet());
+                        settings.retainOnly(parameters.keySet());
                     }
                     Consumer<Boolean> done = resetDone;
                     resetDone = null;

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 
 /**
@@ -31,13 +32,27 @@ public final class SessionState {
             "search_path",
             "default_transaction_read_only");
 
+    private static final Set<String> RESTORED_NAMES = caseInsensitive(RESTORED);
+
     private static final Set<String> NOT_SETTINGS = Set.of("user", "database", "options", "replication");
+
+    /**
+     * Wanted settings as immutable maps, one instance per distinct content: clients that want the same settings
+     * share it, so a server that matched one of them is known to match the others ({@link ServerSettings}).
+     */
+    private static final Map<Map<String, String>, Map<String, String>> INTERNED = new ConcurrentHashMap<>();
+
+    private static final int MAX_INTERNED = 10_000;
 
     private final Set<String> reported = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
     private final Map<String, String> wanted = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
     private final Map<PinReason, Set<String>> pins = new EnumMap<>(PinReason.class);
     private final List<SessionEffect> pendingUnpins = new ArrayList<>();
     private boolean recheck;
+    /** {@link #wanted} as an interned immutable map; null after a change, until next needed. */
+    private Map<String, String> wantedSnapshot;
+    /** {@link #describePins()}; null after a change, until next needed. */
+    private String pinsDescription = "";
 
     /**
      * @param serverDefaults what a fresh server of the pool reports
@@ -100,6 +115,12 @@ public final class SessionState {
         return settings;
     }
 
+    /** The client's application_name, as it would see it; null when it has none. */
+    public String applicationName() {
+        String name = wantedSnapshot().get("application_name");
+        return name != null ? name : wanted.get("application_name");
+    }
+
     /** The values the client should see for reported settings (at login). */
     public String wanted(String name) {
         return wanted.get(name);
@@ -107,8 +128,8 @@ public final class SessionState {
 
     /** A ParameterStatus from the client's own server: the client changed (or reset) a setting. */
     public void onParameterStatus(String name, String value) {
-        if (RESTORED.stream().anyMatch(r -> r.equalsIgnoreCase(name))) {
-            wanted.put(name, value);
+        if (RESTORED_NAMES.contains(name) && !value.equals(wanted.put(name, value))) {
+            wantedSnapshot = null;
         }
     }
 
@@ -117,7 +138,11 @@ public final class SessionState {
      * {@code server} holds the server's current settings and is updated for the unreported ones
      * (the reported ones come back as ParameterStatus).
      */
-    public String syncCommand(Map<String, String> server) {
+    public String syncCommand(ServerSettings server) {
+        Map<String, String> target = wantedSnapshot();
+        if (server.matches(target)) {
+            return null;
+        }
         StringBuilder sets = new StringBuilder();
         List<String> resets = new ArrayList<>();
         wanted.forEach((name, value) -> {
@@ -133,13 +158,14 @@ public final class SessionState {
                 }
             }
         });
-        for (String name : List.copyOf(server.keySet())) {
+        for (String name : server.names()) {
             if (!reported.contains(name) && !wanted.containsKey(name)) {
                 resets.add(name);
                 server.remove(name);
             }
         }
         if (sets.length() == 0 && resets.isEmpty()) {
+            server.matched(target);
             return null;
         }
         StringBuilder sql = new StringBuilder(sets);
@@ -179,6 +205,7 @@ public final class SessionState {
 
     private boolean pin(PinReason reason, String key) {
         boolean first = !pins.containsKey(reason);
+        pinsDescription = null;
         pins.computeIfAbsent(reason, r -> new TreeSet<>()).add(key);
         return first;
     }
@@ -190,7 +217,8 @@ public final class SessionState {
      */
     public boolean commit(boolean failed) {
         boolean settingsReset = false;
-        if (!failed) {
+        if (!failed && !pendingUnpins.isEmpty()) {
+            pinsDescription = null;
             for (SessionEffect effect : pendingUnpins) {
                 if (effect instanceof SessionEffect.Unpin unpin) {
                     unpin(unpin.reason(), unpin.key());
@@ -212,6 +240,7 @@ public final class SessionState {
     private void unpin(PinReason reason, String key) {
         Set<String> keys = pins.get(reason);
         if (keys != null) {
+            pinsDescription = null;
             keys.remove(key.toLowerCase(Locale.ROOT));
             keys.remove(key);
             if (keys.isEmpty()) {
@@ -235,6 +264,7 @@ public final class SessionState {
     /** The result of {@link #recheckQuery()}. */
     public void onRecheck(long advisoryLocks, long tempRelations) {
         recheck = false;
+        pinsDescription = null;
         if (advisoryLocks == 0) {
             pins.remove(PinReason.ADVISORY_LOCK);
         }
@@ -251,8 +281,31 @@ public final class SessionState {
         return pins.keySet();
     }
 
+    private Map<String, String> wantedSnapshot() {
+        if (wantedSnapshot == null) {
+            if (INTERNED.size() >= MAX_INTERNED) {
+                INTERNED.clear();
+            }
+            wantedSnapshot = INTERNED.computeIfAbsent(Map.copyOf(wanted), copy -> copy);
+        }
+        return wantedSnapshot;
+    }
+
+    private static Set<String> caseInsensitive(List<String> names) {
+        Set<String> set = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        set.addAll(names);
+        return set;
+    }
+
     /** e.g. {@code listen(jobs) set(statement_timeout)}; empty when not pinned. */
     public String describePins() {
+        if (pinsDescription == null) {
+            pinsDescription = describe(pins);
+        }
+        return pinsDescription;
+    }
+
+    private static String describe(Map<PinReason, Set<String>> pins) {
         return pins.entrySet().stream()
                 .map(e -> e.getKey().label()
                         + (e.getValue().stream().anyMatch(k -> !k.isEmpty())

@@ -1,6 +1,8 @@
 package io.pgmux.session;
 
+import io.netty.buffer.ByteBuf;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -17,10 +19,10 @@ public final class SqlClassifier {
 
     /** The effects of every statement in {@code sql}, in order. */
     public static List<SessionEffect> classify(String sql) {
-        List<SessionEffect> effects = new ArrayList<>(0);
         if (!mayAffectSession(sql)) {
-            return effects;
+            return List.of();
         }
+        List<SessionEffect> effects = new ArrayList<>(0);
         List<Token> statement = new ArrayList<>();
         int i = 0;
         int n = sql.length();
@@ -83,27 +85,86 @@ public final class SqlClassifier {
         return effects;
     }
 
-    /** A cheap first look: most queries mention none of the words that matter. */
-    private static boolean mayAffectSession(String sql) {
-        // Runs on every Query and Parse: one pass, no copy of the text.
-        for (int i = 0; i < sql.length(); i++) {
-            switch (Character.toLowerCase(sql.charAt(i))) {
-                case 's', 'l', 'd', 't', 'h', 'p', 'a', 'c' -> {
-                    for (String word : TRIGGERS) {
-                        if (sql.regionMatches(true, i, word, 0, word.length())) {
-                            return true;
-                        }
-                    }
-                }
-                default -> {}
+    /**
+     * A cheap first look at a query's text, without decoding it: false when no word in it starts like one of the
+     * words without which no statement affects session state (see {@link #classify}). The text is UTF-8; every
+     * such word is ASCII, and PostgreSQL's lexer counts any non-ASCII byte as part of an identifier.
+     */
+    public static boolean mayAffectSession(ByteBuf text, int from, int to) {
+        byte[] bytes = new byte[Math.max(0, to - from)];
+        text.getBytes(from, bytes);
+        return mayAffectSession(new AsciiView(bytes));
+    }
+
+    private static boolean mayAffectSession(CharSequence sql) {
+        // Runs on every Query and Parse: one pass, looking only where a word starts.
+        int n = sql.length();
+        boolean inWord = false;
+        for (int i = 0; i < n; i++) {
+            char c = sql.charAt(i);
+            boolean wordChar = c >= 0x80 || Character.isLetterOrDigit(c) || c == '_' || c == '$';
+            if (wordChar && !inWord && startsTrigger(sql, i, c | 0x20)) {
+                return true;
             }
+            inWord = wordChar;
         }
         return false;
     }
 
-    /** Words without which no statement affects session state ("set" also covers RESET). */
-    private static final List<String> TRIGGERS =
-            List.of("set", "listen", "discard", "temp", "hold", "prepare", "deallocate", "advisory", "close", "drop");
+    /**
+     * Words a statement that affects session state cannot do without: its command (SET, RESET, DISCARD,
+     * LISTEN, UNLISTEN, PREPARE, DEALLOCATE, CLOSE, DROP), TEMP in CREATE TEMP / SELECT INTO TEMP, HOLD in
+     * DECLARE ... WITH HOLD, or an advisory lock function.
+     */
+    private static boolean startsTrigger(CharSequence sql, int i, int lower) {
+        return switch (lower) {
+            case 's' -> startsWith(sql, i, "set");
+            case 'r' -> startsWith(sql, i, "reset");
+            case 'd' -> startsWith(sql, i, "discard") || startsWith(sql, i, "deallocate") || startsWith(sql, i, "drop");
+            case 'l' -> startsWith(sql, i, "listen");
+            case 'u' -> startsWith(sql, i, "unlisten");
+            case 't' -> startsWith(sql, i, "temp");
+            case 'h' -> startsWith(sql, i, "hold");
+            case 'c' -> startsWith(sql, i, "close");
+            case 'p' ->
+                startsWith(sql, i, "prepare")
+                        || startsWith(sql, i, "pg_advisory")
+                        || startsWith(sql, i, "pg_try_advisory");
+            default -> false;
+        };
+    }
+
+    /** Whether {@code sql} has {@code word} (lower-case ASCII) at {@code i}, ignoring ASCII case. */
+    private static boolean startsWith(CharSequence sql, int i, String word) {
+        if (i + word.length() > sql.length()) {
+            return false;
+        }
+        for (int k = 0; k < word.length(); k++) {
+            char c = sql.charAt(i + k);
+            if ((c >= 'A' && c <= 'Z' ? c | 0x20 : c) != word.charAt(k)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Bytes of UTF-8 text seen as chars: ASCII as is, every other byte as a char above 0x7f. */
+    private record AsciiView(byte[] bytes) implements CharSequence {
+        @Override
+        public int length() {
+            return bytes.length;
+        }
+
+        @Override
+        public char charAt(int index) {
+            return (char) (bytes[index] & 0xff);
+        }
+
+        @Override
+        public CharSequence subSequence(int start, int end) {
+            return new AsciiView(Arrays.copyOfRange(bytes, start, end));
+        }
+    }
 
     private static void classifyStatement(List<Token> t, List<SessionEffect> out) {
         for (int k = 0; k + 1 < t.size(); k++) {

@@ -1,7 +1,12 @@
 package io.pgmux.session;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -9,6 +14,48 @@ import org.junit.jupiter.api.Test;
 class SqlClassifierTest {
     private static List<SessionEffect> classify(String sql) {
         return SqlClassifier.classify(sql);
+    }
+
+    /** The first look on a Query's wire bytes lets through everything that has an effect. */
+    @Test
+    void theByteLevelFirstLookMissesNoStatementWithAnEffect() {
+        List<String> withEffects = List.of(
+                "set statement_timeout to 5",
+                "RESET ALL",
+                "reset work_mem",
+                "DISCARD ALL",
+                "listen jobs",
+                "UNLISTEN *",
+                "CREATE TEMP TABLE t (a int)",
+                "create temporary table t (a int)",
+                "SELECT 1 INTO TEMP t",
+                "DECLARE c CURSOR WITH HOLD FOR SELECT 1",
+                "CLOSE c",
+                "PREPARE p AS SELECT 1",
+                "DEALLOCATE p",
+                "DROP TABLE t",
+                "SELECT pg_advisory_lock(1)",
+                "SELECT pg_catalog.pg_try_advisory_lock_shared(1)",
+                "select 1;SET a=1",
+                "/* x */SET a = 1",
+                "SELECT 'é'; SET a = 1");
+        for (String sql : withEffects) {
+            assertFalse(classify(sql).isEmpty(), sql);
+            assertTrue(firstLook(sql), sql);
+        }
+        assertFalse(firstLook("SELECT abalance FROM pgbench_accounts WHERE aid = 42"));
+        assertFalse(firstLook("UPDATE pgbench_tellers SET tbalance = tbalance + 1 WHERE tid = 3".replace("SET", "=")));
+        assertFalse(firstLook("INSERT INTO offsets VALUES ('résumé')"));
+        assertFalse(firstLook(""));
+    }
+
+    private static boolean firstLook(String sql) {
+        ByteBuf wire = Unpooled.copiedBuffer("xx" + sql + "\0", StandardCharsets.UTF_8);
+        try {
+            return SqlClassifier.mayAffectSession(wire, 2, wire.writerIndex() - 1);
+        } finally {
+            wire.release();
+        }
     }
 
     @Test
