@@ -273,6 +273,20 @@ class AuthQueryIT {
             assertLogsInAsItself(proxy, SCRAM_USER);
             assertTrue(showUsers(proxy).contains(SCRAM_USER));
             assertTrue(showUsers(proxy).contains(STATIC_USER));
+
+            assertLogsInAsItself(proxy, CHANGING_USER);
+            assertTrue(showUsers(proxy).contains(CHANGING_USER));
+            try (Connection c = pg.connect(DB);
+                    Statement st = c.createStatement()) {
+                st.execute("ALTER ROLE " + CHANGING_USER + " PASSWORD NULL");
+            }
+            try {
+                // A NULL secret: refused like an unknown user, and no longer listed.
+                assertRefused(proxy, CHANGING_USER, password(CHANGING_USER));
+                assertFalse(showUsers(proxy).contains(CHANGING_USER));
+            } finally {
+                pg.createUser(CHANGING_USER, password(CHANGING_USER));
+            }
         }
     }
 

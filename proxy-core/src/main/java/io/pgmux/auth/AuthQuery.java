@@ -50,6 +50,14 @@ public final class AuthQuery {
             return loop.newSucceededFuture(Optional.empty());
         }
         AuthQueryRun run = new AuthQueryRun(pool.get(), connector, auth.query().get(), user, loop, clientName);
-        return run.start(config.pool().clientLoginTimeout());
+        Future<Optional<String>> secret = run.start(config.pool().clientLoginTimeout());
+        secret.addListener(f -> {
+            if (secret.isSuccess() && secret.getNow().isEmpty()) {
+                // Gone from PostgreSQL (or its password removed): SHOW USERS stops listing it, and no new server
+                // login tries what an earlier client proved.
+                registry.forgetQueriedLogin(user);
+            }
+        });
+        return secret;
     }
 }

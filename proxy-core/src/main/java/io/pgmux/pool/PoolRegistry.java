@@ -265,7 +265,12 @@ public final class PoolRegistry {
                 user, new ServerCredentials.Secret(Optional.of(password), scramClientKey.map(byte[]::clone)));
     }
 
-    /** The users auth.query found that have logged in since pgmux started (SHOW USERS). */
+    /** Forgets what logins of {@code user} taught pgmux, once auth.query no longer finds a secret for it. */
+    public void forgetQueriedLogin(String user) {
+        queriedSecrets.remove(user);
+    }
+
+    /** The users auth.query found that have logged in since pgmux started, and still finds (SHOW USERS). */
     public Set<String> queriedUsers() {
         return Set.copyOf(queriedSecrets.keySet());
     }
