@@ -68,6 +68,7 @@ final class ClientConnection extends SimpleChannelInboundHandler<Frame> {
     private static final SecureRandom SCRAM_RANDOM = new SecureRandom();
 
     private final ClientSpec spec;
+    private final ScramKeyCache scramKeys;
     private final Role role;
     private final List<Workload.Call> script;
     private final LoadStats stats;
@@ -88,8 +89,15 @@ final class ClientConnection extends SimpleChannelInboundHandler<Frame> {
     private boolean completed;
 
     ClientConnection(
-            ClientSpec spec, Role role, List<Workload.Call> script, LoadStats stats, Listener listener, long seed) {
+            ClientSpec spec,
+            ScramKeyCache scramKeys,
+            Role role,
+            List<Workload.Call> script,
+            LoadStats stats,
+            Listener listener,
+            long seed) {
         this.spec = spec;
+        this.scramKeys = scramKeys;
         this.role = role;
         this.script = script;
         this.stats = stats;
@@ -153,10 +161,11 @@ final class ClientConnection extends SimpleChannelInboundHandler<Frame> {
             String stored = Md5.encrypt(spec.password(), spec.user());
             sendAndFlush(new PasswordMessage(Md5.saltedResponse(stored, md5.salt())));
         } else if (request instanceof Authentication.Sasl) {
-            scram = ScramClientExchange.withPassword(spec.password(), SCRAM_RANDOM);
+            scram = scramKeys.newExchange(SCRAM_RANDOM);
             sendAndFlush(new SaslInitialResponse(ScramServerExchange.MECHANISM, scram.clientFirst()));
         } else if (request instanceof Authentication.SaslContinue next) {
             sendAndFlush(new SaslResponse(scram.clientFinal(next.data())));
+            scramKeys.learn(next.data());
         } else if (request instanceof Authentication.SaslFinal last) {
             scram.verifyServerFinal(last.data());
         } else {

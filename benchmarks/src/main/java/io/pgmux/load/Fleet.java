@@ -21,10 +21,14 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class Fleet implements ClientConnection.Listener {
     private static final int MAX_MESSAGE = 16 * 1024 * 1024;
+    /** At most this many connections opened but not yet logged in (or failed) while connecting a crowd. */
+    static final int MAX_PENDING_LOGINS = 256;
 
     private final Bootstrap bootstrap;
     private final ClientSpec spec;
     private final LoadStats stats;
+    private final ScramKeyCache scramKeys;
+    private final AtomicInteger opened = new AtomicInteger();
     private final Set<ClientConnection> open = ConcurrentHashMap.newKeySet();
     private final AtomicInteger settled = new AtomicInteger();
     private final AtomicInteger completed = new AtomicInteger();
@@ -34,6 +38,7 @@ final class Fleet implements ClientConnection.Listener {
     Fleet(EventLoopGroup group, Transport transport, ClientSpec spec, LoadStats stats) {
         this.spec = spec;
         this.stats = stats;
+        this.scramKeys = new ScramKeyCache(spec.password());
         this.bootstrap = new Bootstrap()
                 .group(group)
                 .channel(transport.clientChannel())
@@ -53,6 +58,10 @@ final class Fleet implements ClientConnection.Listener {
             long wait = due - System.nanoTime();
             if (wait > 0) {
                 TimeUnit.NANOSECONDS.sleep(wait);
+            }
+            // as an application's pool would, wait for logins in flight rather than pile up connect timeouts
+            while (opened.get() - settled.get() >= MAX_PENDING_LOGINS && !stopping) {
+                TimeUnit.MILLISECONDS.sleep(2);
             }
             connect(role, List.of());
         }
@@ -75,7 +84,9 @@ final class Fleet implements ClientConnection.Listener {
     }
 
     private void connect(ClientConnection.Role role, List<Workload.Call> script) {
-        ClientConnection client = new ClientConnection(spec, role, script, stats, this, seeds.incrementAndGet());
+        opened.incrementAndGet();
+        ClientConnection client =
+                new ClientConnection(spec, scramKeys, role, script, stats, this, seeds.incrementAndGet());
         open.add(client);
         ChannelFuture connect = bootstrap
                 .clone()

@@ -29,7 +29,8 @@ record LoadOptions(
               --protocol P           simple | extended | prepared                      (simple)
               --clients N            active clients                                    (16)
               --idle N               idle clients logged in besides the active ones    (0)
-              --connect-rate N       new connections per second while connecting      (2000)
+              --connect-rate N       new connections per second while connecting, with
+                                     at most 256 logins in flight                      (2000)
               --think-time-ms N      pause between a client's transactions             (0)
               --duration S           measured seconds; 0 runs nothing (with --init)    (10)
               --warmup S             seconds of load before measuring                  (2)

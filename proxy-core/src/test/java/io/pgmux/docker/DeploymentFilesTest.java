@@ -94,6 +94,72 @@ class DeploymentFilesTest {
         }
     }
 
+    @Test
+    void composeLoadGeneratorIsTheHarnessPointedAtPgmux() throws Exception {
+        Map<String, Object> services = at(DockerFiles.yaml("compose.yaml"), "services");
+        Map<String, Object> app = at(services, "app");
+        assertEquals("..", at(app, "build", "context"));
+        assertEquals("docker/Dockerfile", at(app, "build", "dockerfile"));
+        String target = at(app, "build", "target");
+        String dockerfile = Files.readString(DockerFiles.docker("Dockerfile"));
+        assertTrue(dockerfile.contains(" AS " + target + "\n"), "the Dockerfile has a stage " + target);
+        assertTrue(dockerfile.contains("-pl benchmarks -am package"), "a stage builds the harness jar");
+        // bin/pgmux-bench looks for its jar at ../benchmarks/target/pgmux-bench.jar
+        assertTrue(dockerfile.contains("COPY bin/pgmux-bench /opt/pgmux/bin/pgmux-bench"));
+        assertTrue(dockerfile.contains("/opt/pgmux/benchmarks/target/pgmux-bench.jar"));
+        assertTrue(Files.readString(DockerFiles.repoRoot().resolve("bin/pgmux-bench"))
+                .contains("benchmarks/target/pgmux-bench.jar"));
+        String lastStage = dockerfile.substring(dockerfile.lastIndexOf("\nFROM "));
+        assertTrue(lastStage.contains("ENTRYPOINT [\"/opt/pgmux/entrypoint.sh\"]"), "pgmux stays the default target");
+        assertEquals("service_healthy", at(app, "depends_on", "pgmux", "condition"));
+
+        // It reaches pgmux by its service name and container port, as a user pgmux knows, for a database it serves.
+        Map<String, Object> rawEnv = at(app, "environment");
+        Map<String, String> env = new LinkedHashMap<>();
+        rawEnv.forEach((k, v) -> env.put(k, interpolate(String.valueOf(v))));
+        assertEquals("pgmux", env.get("PGHOST"));
+        List<String> pgmuxPorts = at(services, "pgmux", "ports");
+        assertTrue(pgmuxPorts.stream().anyMatch(p -> p.endsWith(":" + env.get("PGPORT"))), pgmuxPorts.toString());
+        Map<String, Object> pgmuxRawEnv = at(services, "pgmux", "environment");
+        Map<String, String> pgmuxEnv = new LinkedHashMap<>();
+        pgmuxRawEnv.forEach((k, v) -> pgmuxEnv.put(k, interpolate(String.valueOf(v))));
+        PgmuxConfig config = assertLoads("compose pgmux", pgmuxEnv, Optional.of(DockerFiles.docker("pgmux.conf")));
+        assertEquals(env.get("PGPORT"), Integer.toString(config.listen().port()));
+        assertTrue(config.databases().containsKey(env.get("PGDATABASE")), env.get("PGDATABASE"));
+        assertEquals(
+                pgmuxEnv.get("PGMUX_AUTH_USERS_" + env.get("PGUSER").toUpperCase(java.util.Locale.ROOT) + "_PASSWORD"),
+                env.get("PGPASSWORD"),
+                "the harness logs in with the password pgmux has for its user");
+
+        // Every option the command passes is one the harness knows, with values it accepts.
+        List<String> command = at(app, "command");
+        String script = String.join("\n", command);
+        String options = Files.readString(benchmarkSource("LoadOptions.java"));
+        String workloads = Files.readString(benchmarkSource("Workload.java"));
+        String protocols = Files.readString(benchmarkSource("QueryProtocol.java"));
+        Matcher flag = Pattern.compile("(--[a-z-]+)(?: ([^ \n-][^ \n]*))?").matcher(script);
+        int flags = 0;
+        while (flag.find()) {
+            flags++;
+            assertTrue(options.contains("\"" + flag.group(1) + "\""), "pgmux-bench has no option " + flag.group(1));
+            String value = flag.group(2);
+            if (flag.group(1).equals("--workload")) {
+                assertTrue(workloads.contains(
+                        "    " + value.toUpperCase(java.util.Locale.ROOT).replace('-', '_') + ","));
+            } else if (flag.group(1).equals("--protocol")) {
+                assertTrue(protocols.contains("    " + value.toUpperCase(java.util.Locale.ROOT) + ","));
+            }
+        }
+        assertTrue(flags >= 5, script);
+        assertTrue(script.contains("/opt/pgmux/bin/pgmux-bench --init"), "creates its tables first");
+    }
+
+    private static Path benchmarkSource(String file) {
+        return DockerFiles.repoRoot()
+                .resolve("benchmarks/src/main/java/io/pgmux/load")
+                .resolve(file);
+    }
+
     // ---- k8s --------------------------------------------------------------------------------------
 
     @Test

@@ -1,0 +1,77 @@
+package io.pgmux.load;
+
+import java.util.List;
+
+/**
+ * One row of the comparison: a pgbench or harness command run against each target in turn.
+ *
+ * @param name short id, also the prefix of its raw output files
+ * @param title what the row says in RESULTS.md
+ * @param tool which program runs it
+ * @param args its arguments (host, port, user, duration and output are added per run)
+ * @param targets which targets it runs against (direct PostgreSQL cannot hold an idle crowd)
+ * @param pinned run the load generator, and the pooler, on core 1 only
+ */
+record BenchCase(
+        String name, String title, Tool tool, List<String> args, List<Services.Target> targets, boolean pinned) {
+    enum Tool {
+        PGBENCH,
+        HARNESS
+    }
+
+    static final List<Services.Target> ALL =
+            List.of(Services.Target.DIRECT, Services.Target.PGBOUNCER, Services.Target.PGMUX);
+    static final List<Services.Target> POOLERS = List.of(Services.Target.PGBOUNCER, Services.Target.PGMUX);
+
+    /** The comparison's workloads, in the order of the targets table. */
+    static List<BenchCase> all(int idleClients) {
+        return List.of(
+                pgbench("select-only-16", "pgbench -S simple, 16 clients", "-S", "-M", "simple", "-c", "16"),
+                pgbench("select-only-64", "pgbench -S simple, 64 clients", "-S", "-M", "simple", "-c", "64"),
+                pgbench(
+                        "select-only-extended-64",
+                        "pgbench -S -M extended, 64 clients",
+                        "-S",
+                        "-M",
+                        "extended",
+                        "-c",
+                        "64"),
+                pgbench("prepared-64", "pgbench -M prepared (tpcb-like), 64 clients", "-M", "prepared", "-c", "64"),
+                pgbench("tpcb-like-32", "pgbench tpcb-like, 32 clients", "-M", "simple", "-c", "32"),
+                pgbench("select-only-256", "pgbench -S, 256 clients (max_connections 200)", "-S", "-c", "256"),
+                new BenchCase(
+                        "select1-latency",
+                        "SELECT 1, 1 client, pinned to core 1 (harness)",
+                        Tool.HARNESS,
+                        List.of("--workload", "select1", "--clients", "1", "--threads", "1"),
+                        ALL,
+                        true),
+                pgbench("connect-storm-32", "pgbench -C -S, 32 clients (logins/s)", "-C", "-S", "-c", "32"),
+                new BenchCase(
+                        "harness-select-only-64",
+                        "select-only, 64 clients (harness)",
+                        Tool.HARNESS,
+                        List.of("--workload", "select-only", "--clients", "64"),
+                        ALL,
+                        false),
+                new BenchCase(
+                        "harness-idle-crowd",
+                        "select-only, 64 clients + " + idleClients + " idle (harness)",
+                        Tool.HARNESS,
+                        List.of(
+                                "--workload",
+                                "select-only",
+                                "--clients",
+                                "64",
+                                "--idle",
+                                Integer.toString(idleClients),
+                                "--connect-rate",
+                                "3000"),
+                        POOLERS,
+                        false));
+    }
+
+    private static BenchCase pgbench(String name, String title, String... args) {
+        return new BenchCase(name, title, Tool.PGBENCH, List.of(args), ALL, false);
+    }
+}

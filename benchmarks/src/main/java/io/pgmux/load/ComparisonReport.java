@@ -1,0 +1,401 @@
+package io.pgmux.load;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
+
+/** RESULTS.md: set-up, the targets with PASS/FAIL, medians and every repetition, commands, charts, profile. */
+final class ComparisonReport {
+    private final Comparison comparison;
+    private final Services services;
+    private final Map<BenchCase, List<Measurement>> results;
+    private final List<String> profile;
+    private final Instant started;
+    private final Instant finished;
+
+    ComparisonReport(
+            Comparison comparison,
+            Services services,
+            Map<BenchCase, List<Measurement>> results,
+            List<String> profile,
+            Instant started,
+            Instant finished) {
+        this.comparison = comparison;
+        this.services = services;
+        this.results = results;
+        this.profile = profile;
+        this.started = started;
+        this.finished = finished;
+    }
+
+    void write(Path file) throws IOException, InterruptedException {
+        ComparisonOptions o = comparison.options;
+        StringBuilder md = new StringBuilder();
+        md.append("# pgmux benchmark results\n\n");
+        if (!o.note().isEmpty()) {
+            md.append("**").append(o.note()).append("**\n\n");
+        }
+        md.append("Reproduce everything below with one command from the repository root (about ")
+                .append(estimateMinutes())
+                .append(" minutes with these settings):\n\n```\nbenchmarks/compare.sh")
+                .append(o.durationSeconds() == 10 ? " --quick" : " --duration " + o.durationSeconds())
+                .append(o.reps() == 3 ? "" : " --reps " + o.reps())
+                .append("\n```\n\n");
+        md.append("`benchmarks/compare.sh --help` lists the options; a full run is `benchmarks/compare.sh` (60 s"
+                + " per run). It starts and stops everything itself (PostgreSQL from testkit, Debian's PgBouncer,"
+                + " `bin/pgmux`), and a trap stops every process it started, also on failure or Ctrl-C.\n\n");
+        md.append("## Set-up\n\n");
+        md.append("| | |\n|---|---|\n");
+        row(md, "date", started + " to " + finished + " (UTC)");
+        row(md, "machine", machine());
+        row(md, "PostgreSQL", services.postgresVersion());
+        row(md, "PgBouncer", firstLine(List.of("pgbouncer", "--version")));
+        row(md, "pgbench", firstLine(List.of(services.pgbenchPath(), "--version")));
+        row(
+                md,
+                "pgmux",
+                "commit " + firstLine(List.of("git", "-C", o.repo().toString(), "rev-parse", "--short", "HEAD")) + ", "
+                        + System.getProperty("java.vm.name") + " " + System.getProperty("java.version")
+                        + ", default JVM options (`bin/pgmux`)");
+        row(
+                md,
+                "poolers",
+                "transaction mode, " + Services.POOL_SIZE + " server connections, SCRAM-SHA-256 with"
+                        + " PostgreSQL's own verifier (pass-through to PostgreSQL), max client connections "
+                        + Services.MAX_CLIENTS);
+        row(
+                md,
+                "runs",
+                o.reps() + " repetitions × " + o.durationSeconds() + " s per workload and target,"
+                        + " alternating direct → PgBouncer → pgmux; pgbench scale " + o.scale()
+                        + ", -j 2; harness warm-up "
+                        + o.warmupSeconds() + " s");
+        row(md, "load generator", "pgbench and `bin/pgmux-bench` on the same host; everything on loopback");
+        md.append("\nMedians of the repetitions; ratios are pgmux's median over the other's median. Differences"
+                + " under 10% are noise, more so on a shared machine.\n\n");
+
+        md.append("## Targets\n\n| workload | target | measured | result |\n|---|---|---|---|\n");
+        targets(md);
+
+        md.append("\n## Medians per workload\n\n");
+        md.append("| workload | target | tps (median) | min..max | latency ms | p99 ms | errors | CPU µs/tx"
+                + " | memory per idle client |\n|---|---|---|---|---|---|---|---|---|\n");
+        for (Map.Entry<BenchCase, List<Measurement>> e : results.entrySet()) {
+            for (Services.Target t : e.getKey().targets()) {
+                List<Measurement> runs = of(e.getValue(), t);
+                md.append(String.format(
+                        Locale.ROOT,
+                        "| %s | %s | %s | %s..%s | %s | %s | %d | %s | %s |%n",
+                        e.getKey().title(),
+                        t.title,
+                        f0(Measurement.median(runs, Measurement::tps)),
+                        f0(Measurement.min(runs, Measurement::tps)),
+                        f0(Measurement.max(runs, Measurement::tps)),
+                        f3(Measurement.median(runs, Measurement::latencyMillis)),
+                        f3(Measurement.median(runs, Measurement::p99Millis)),
+                        runs.stream().mapToLong(Measurement::errors).sum(),
+                        f1(Measurement.median(runs, Measurement::cpuMicrosPerTransaction)),
+                        bytes(Measurement.median(runs, Measurement::bytesPerIdleClient))));
+            }
+        }
+        md.append("\nLatency is pgbench's average, or the harness's p50. CPU is the pooler process's user+system"
+                + " time (/proc/PID/stat) over the run divided by its transactions (n/a for direct). Memory per idle"
+                + " client: pgmux's heap after a full GC plus direct memory (`jcmd PID GC.run`, then /metrics), PgBouncer's"
+                + " RSS growth, each divided by the idle clients.\n\n");
+        md.append("![throughput](charts/tps.svg)\n\n![latency](charts/latency.svg)\n\n");
+
+        md.append("## Errors\n\n");
+        boolean anyErrors = false;
+        for (Map.Entry<BenchCase, List<Measurement>> e : results.entrySet()) {
+            for (Measurement m : e.getValue()) {
+                if (m.errors() > 0) {
+                    anyErrors = true;
+                    md.append(String.format(
+                            "- %s, %s, rep %d: %d errors: %s%n",
+                            e.getKey().title(),
+                            m.target().title,
+                            m.rep(),
+                            m.errors(),
+                            m.errorText() == null || m.errorText().isEmpty() ? "(see the run's log)" : m.errorText()));
+                }
+            }
+        }
+        if (!anyErrors) {
+            md.append("None.\n");
+        }
+
+        md.append("\n## Every repetition\n\n| workload | target | rep | tps | latency ms | p99 ms | errors | CPU µs/tx"
+                + " | memory per idle client |\n|---|---|---|---|---|---|---|---|---|\n");
+        for (Map.Entry<BenchCase, List<Measurement>> e : results.entrySet()) {
+            for (Measurement m : e.getValue()) {
+                md.append(String.format(
+                        Locale.ROOT,
+                        "| %s | %s | %d | %s | %s | %s | %d | %s | %s |%n",
+                        e.getKey().name(),
+                        m.target().title,
+                        m.rep(),
+                        f0(m.tps()),
+                        f3(m.latencyMillis()),
+                        f3(m.p99Millis()),
+                        m.errors(),
+                        f1(m.cpuMicrosPerTransaction()),
+                        bytes(m.bytesPerIdleClient())));
+            }
+        }
+
+        md.append("\n## Commands\n\nThe first run of each workload and target (PGPASSWORD is set in the"
+                        + " environment; ports are the ones of that run). Configs and raw logs of every run are in `")
+                .append(o.repo().relativize(o.workDir()))
+                .append("` (not committed).\n\n```\n");
+        comparison.commands.forEach(
+                (k, v) -> md.append("# ").append(k).append("\n").append(v).append("\n"));
+        md.append("```\n\n");
+        md.append("## Where pgmux's CPU goes\n\n");
+        if (profile.isEmpty()) {
+            md.append("Not profiled in this run (--no-profile).\n");
+        } else {
+            profile.forEach(l -> md.append(l).append("\n"));
+        }
+        Files.createDirectories(file.getParent().resolve("charts"));
+        Files.writeString(file, md.toString());
+        writeCharts(file.getParent().resolve("charts"));
+    }
+
+    private void targets(StringBuilder md) {
+        ratioTarget(md, "select-only-16", "pgbench -S simple, 16 clients", 1.15);
+        ratioTarget(md, "select-only-64", "pgbench -S simple, 64 clients", 1.15);
+        ratioTarget(md, "select-only-extended-64", "pgbench -S -M extended, 64 clients", 1.15);
+        List<Measurement> prepared = runs("prepared-64");
+        if (prepared != null) {
+            double ratio = ratio(prepared, Services.Target.PGMUX, Services.Target.DIRECT, Measurement::tps);
+            long errors = errors(prepared, Services.Target.PGMUX);
+            result(
+                    md,
+                    "pgbench -M prepared, 64 clients",
+                    "works; ≥ 0.85× direct",
+                    errors + " errors, " + x(ratio) + " direct; PgBouncer: "
+                            + errors(prepared, Services.Target.PGBOUNCER) + " errors, "
+                            + x(ratio(prepared, Services.Target.PGBOUNCER, Services.Target.DIRECT, Measurement::tps))
+                            + " direct",
+                    errors == 0 && ratio >= 0.85);
+        }
+        ratioTarget(md, "tpcb-like-32", "tpcb-like, 32 clients", 1.1);
+        List<Measurement> many = runs("select-only-256");
+        if (many != null) {
+            double ratio = ratio(many, Services.Target.PGMUX, Services.Target.PGBOUNCER, Measurement::tps);
+            long errors = errors(many, Services.Target.PGMUX);
+            result(
+                    md,
+                    "256 clients, max_connections 200",
+                    "no errors; ≥ 1.15× PgBouncer",
+                    errors + " errors, " + x(ratio) + " PgBouncer (direct: " + errors(many, Services.Target.DIRECT)
+                            + " errors)",
+                    errors == 0 && ratio >= 1.15);
+        }
+        List<Measurement> latency = runs("select1-latency");
+        if (latency != null) {
+            double direct = median(latency, Services.Target.DIRECT, Measurement::latencyMillis);
+            double pgmux = median(latency, Services.Target.PGMUX, Measurement::latencyMillis) - direct;
+            double bouncer = median(latency, Services.Target.PGBOUNCER, Measurement::latencyMillis) - direct;
+            result(
+                    md,
+                    "added latency of SELECT 1, 1 client, pinned",
+                    "≤ PgBouncer's",
+                    String.format(
+                            Locale.ROOT,
+                            "pgmux +%.1f µs, PgBouncer +%.1f µs (p50 over direct %.1f µs)",
+                            pgmux * 1000,
+                            bouncer * 1000,
+                            direct * 1000),
+                    pgmux <= bouncer);
+        }
+        ratioTarget(md, "connect-storm-32", "connection storm (-C), 32 clients", 1.5);
+        List<Measurement> crowd = runs("harness-idle-crowd");
+        List<Measurement> plain = runs("harness-select-only-64");
+        if (crowd != null && plain != null) {
+            double with = median(crowd, Services.Target.PGMUX, Measurement::tps);
+            double without = median(plain, Services.Target.PGMUX, Measurement::tps);
+            double perIdle = median(crowd, Services.Target.PGMUX, Measurement::bytesPerIdleClient);
+            result(
+                    md,
+                    comparison.options.idleClients() + " idle + 64 active",
+                    "active TPS within 5% of no idle crowd; ≤ 2 kB per idle client",
+                    String.format(
+                            Locale.ROOT,
+                            "%s of the TPS without the crowd; %s per idle client (PgBouncer: %s of its TPS, %s RSS"
+                                    + " per idle client; direct: n/a)",
+                            x(with / without),
+                            bytes(perIdle),
+                            x(median(crowd, Services.Target.PGBOUNCER, Measurement::tps)
+                                    / median(plain, Services.Target.PGBOUNCER, Measurement::tps)),
+                            bytes(median(crowd, Services.Target.PGBOUNCER, Measurement::bytesPerIdleClient))),
+                    with >= 0.95 * without && perIdle <= 2048);
+        }
+        for (String name : List.of("select-only-64", "harness-select-only-64")) {
+            List<Measurement> runs = runs(name);
+            if (runs != null) {
+                double pgmux = median(runs, Services.Target.PGMUX, Measurement::cpuMicrosPerTransaction);
+                double bouncer = median(runs, Services.Target.PGBOUNCER, Measurement::cpuMicrosPerTransaction);
+                result(
+                        md,
+                        "pooler CPU per select-only transaction (" + name + ")",
+                        "≤ PgBouncer's",
+                        String.format(Locale.ROOT, "pgmux %s µs, PgBouncer %s µs", f1(pgmux), f1(bouncer)),
+                        pgmux <= bouncer);
+            }
+        }
+    }
+
+    private void ratioTarget(StringBuilder md, String name, String title, double needed) {
+        List<Measurement> runs = runs(name);
+        if (runs == null) {
+            return;
+        }
+        double ratio = ratio(runs, Services.Target.PGMUX, Services.Target.PGBOUNCER, Measurement::tps);
+        long errors = errors(runs, Services.Target.PGMUX);
+        result(
+                md,
+                title,
+                String.format(Locale.ROOT, "≥ %.2f× PgBouncer", needed),
+                x(ratio) + " PgBouncer, "
+                        + x(ratio(runs, Services.Target.PGMUX, Services.Target.DIRECT, Measurement::tps)) + " direct"
+                        + (errors > 0 ? ", " + errors + " errors" : ""),
+                ratio >= needed && errors == 0);
+    }
+
+    private static void result(StringBuilder md, String workload, String target, String measured, boolean pass) {
+        md.append("| ")
+                .append(workload)
+                .append(" | ")
+                .append(target)
+                .append(" | ")
+                .append(measured)
+                .append(" | ")
+                .append(pass ? "PASS" : "FAIL")
+                .append(" |\n");
+    }
+
+    private List<Measurement> runs(String name) {
+        return results.entrySet().stream()
+                .filter(e -> e.getKey().name().equals(name))
+                .map(Map.Entry::getValue)
+                .findFirst()
+                .orElse(null);
+    }
+
+    private static List<Measurement> of(List<Measurement> runs, Services.Target target) {
+        return runs.stream().filter(m -> m.target() == target).toList();
+    }
+
+    private static double median(List<Measurement> runs, Services.Target t, ToDoubleFunction<Measurement> field) {
+        return Measurement.median(of(runs, t), field);
+    }
+
+    private static double ratio(
+            List<Measurement> runs, Services.Target a, Services.Target b, ToDoubleFunction<Measurement> field) {
+        return median(runs, a, field) / median(runs, b, field);
+    }
+
+    private static long errors(List<Measurement> runs, Services.Target t) {
+        return of(runs, t).stream().mapToLong(Measurement::errors).sum();
+    }
+
+    private void writeCharts(Path dir) throws IOException {
+        List<String> names = new ArrayList<>();
+        List<BenchCase> cases = new ArrayList<>(results.keySet());
+        cases.forEach(c -> names.add(c.name().replace("harness-", "h-")));
+        List<String> series = List.of("direct", "PgBouncer", "pgmux");
+        double[][] tps = new double[3][cases.size()];
+        double[][] latency = new double[3][cases.size()];
+        for (int s = 0; s < 3; s++) {
+            Services.Target t = Services.Target.values()[s];
+            for (int c = 0; c < cases.size(); c++) {
+                List<Measurement> runs = of(results.get(cases.get(c)), t);
+                tps[s][c] = Measurement.median(runs, Measurement::tps);
+                latency[s][c] = Measurement.median(runs, Measurement::latencyMillis);
+            }
+        }
+        Files.writeString(dir.resolve("tps.svg"), SvgChart.bars("Throughput (median)", "tps", names, series, tps));
+        Files.writeString(
+                dir.resolve("latency.svg"),
+                SvgChart.bars("Latency (pgbench average / harness p50, median)", "ms", names, series, latency));
+    }
+
+    private long estimateMinutes() {
+        ComparisonOptions o = comparison.options;
+        long runs = results.values().stream().mapToLong(List::size).sum();
+        return Math.max(1, runs * (o.durationSeconds() + o.warmupSeconds() + 8) / 60 + 2);
+    }
+
+    private static void row(StringBuilder md, String name, String value) {
+        md.append("| ").append(name).append(" | ").append(value).append(" |\n");
+    }
+
+    private static String machine() {
+        String cpu = "?";
+        try {
+            cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+                    .filter(l -> l.startsWith("model name"))
+                    .map(l -> l.substring(l.indexOf(':') + 1).trim())
+                    .findFirst()
+                    .orElse("?");
+        } catch (IOException e) {
+            // leave "?"
+        }
+        return Runtime.getRuntime().availableProcessors() + " cores (" + cpu + "), Linux "
+                + firstLine(List.of("uname", "-r")) + ", " + memory();
+    }
+
+    private static String memory() {
+        try {
+            return Files.readAllLines(Path.of("/proc/meminfo")).stream()
+                    .filter(l -> l.startsWith("MemTotal"))
+                    .map(l -> Long.parseLong(l.replaceAll("[^0-9]", "")) / 1024 / 1024 + " GiB RAM")
+                    .findFirst()
+                    .orElse("");
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private static String firstLine(List<String> command) {
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes()).trim();
+            p.waitFor(10, TimeUnit.SECONDS);
+            return out.lines().findFirst().orElse("?");
+        } catch (IOException e) {
+            return "?";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "?";
+        }
+    }
+
+    private static String x(double ratio) {
+        return Double.isNaN(ratio) || Double.isInfinite(ratio) ? "n/a" : String.format(Locale.ROOT, "%.2f×", ratio);
+    }
+
+    private static String f0(double v) {
+        return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%.0f", v);
+    }
+
+    private static String f1(double v) {
+        return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%.1f", v);
+    }
+
+    private static String f3(double v) {
+        return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%.3f", v);
+    }
+
+    private static String bytes(double v) {
+        return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%.0f B", v);
+    }
+}
