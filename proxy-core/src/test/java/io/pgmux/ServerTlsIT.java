@@ -46,7 +46,8 @@ class ServerTlsIT {
     @BeforeAll
     static void startPostgresWithTls() {
         ca = TestCertificates.authority(dir, "servers");
-        Issued serverCert = ca.issue("postgres", KeyType.EC, "127.0.0.1", "localhost");
+        // Named for localhost only: verify-full accepts it for host "localhost" and refuses it for 127.0.0.1.
+        Issued serverCert = ca.issue("postgres", KeyType.EC, "localhost");
         pg = TestPostgres.start();
         pg.enableTls(serverCert.cert(), serverCert.key());
         pg.createUser(USER, PASSWORD);
@@ -66,6 +67,13 @@ class ServerTlsIT {
                 + "databases {\n" + database(DB, pg, "") + "}");
     }
 
+    /** As {@link #proxy}, with PostgreSQL reached by the name "localhost", the name its certificate carries. */
+    private static TestProxy proxyByName(String serverTls) {
+        return TestProxy.start("tls.server { " + serverTls + " }\n"
+                + "auth.users {\n" + user(USER, PASSWORD) + "}\n"
+                + "databases {\n" + quote(DB) + " { host = \"localhost\", port = " + pg.port() + " }\n}");
+    }
+
     @Test
     void requireVerifyCaAndVerifyFullEncryptServerConnections() throws Exception {
         for (String mode : new String[] {
@@ -73,7 +81,7 @@ class ServerTlsIT {
             "mode = verify-ca, ca = " + quote(ca.caCert().toString()),
             "mode = verify-full, ca = " + quote(ca.caCert().toString())
         }) {
-            try (TestProxy proxy = proxy(mode);
+            try (TestProxy proxy = mode.contains("verify-full") ? proxyByName(mode) : proxy(mode);
                     Connection c = proxy.connect(DB, USER, PASSWORD);
                     Statement st = c.createStatement();
                     ResultSet rs = st.executeQuery(MY_SSL)) {
@@ -118,6 +126,17 @@ class ServerTlsIT {
             assertEquals("08006", e.getSQLState(), e.toString());
             assertTrue(e.getMessage().contains("TLS handshake with server 127.0.0.1:" + pg.port()), e.getMessage());
             assertTrue(e.getMessage().contains("tls.server.mode = verify-ca"), e.getMessage());
+        }
+    }
+
+    @Test
+    void verifyFullRefusesACertificateForAnotherHostWith08006() throws Exception {
+        try (TestProxy proxy =
+                proxy("mode = verify-full, ca = " + quote(ca.caCert().toString()))) {
+            SQLException e = assertThrows(SQLException.class, () -> proxy.connect(DB, USER, PASSWORD));
+            assertEquals("08006", e.getSQLState(), e.toString());
+            assertTrue(e.getMessage().contains("tls.server.mode = verify-full"), e.getMessage());
+            assertTrue(e.getMessage().contains("127.0.0.1"), "names the host: " + e.getMessage());
         }
     }
 

@@ -160,6 +160,8 @@ public final class ClientSession implements ServerListener {
     private volatile ClientSnapshot snapshot;
     /** An SSLRequest came (answered 'S' or 'N'): neither it nor a GSSENCRequest may come again. */
     private boolean encryptionAsked;
+    /** SHOW CLIENTS' tls column: protocol/cipher once the handshake is done, else "". */
+    private String tlsDescription = "";
     /** When the client connected (epoch ms). */
     private long connectMillis;
     /** When the client last asked for a server (epoch ms). */
@@ -248,6 +250,7 @@ public final class ClientSession implements ServerListener {
         }
         ClientTlsStart.begin(channel, tls.context().get()).addListener(f -> {
             if (f.isSuccess()) {
+                tlsDescription = TlsDescription.of(channel);
                 publish();
             }
         });
@@ -1462,7 +1465,7 @@ public final class ClientSession implements ServerListener {
                 requestMillis,
                 phase == Phase.WAITING ? waitSinceNanos : 0,
                 server == null ? null : server.name(),
-                TlsDescription.of(channel),
+                tlsDescription,
                 applicationName,
                 statements.size(),
                 session == null ? "" : session.describePins());
