@@ -228,6 +228,91 @@ class AdminConsoleIT {
         }
     }
 
+    /** PgBouncer's columns of each SHOW command, in order, as "name type" (int8 or text); pgmux's extras last. */
+    private static final Map<String, String> SHOW_COLUMNS = Map.of(
+            "SHOW VERSION",
+            "version text",
+            "SHOW POOLS",
+            "database text, user text, cl_active int8, cl_waiting int8, cl_active_cancel_req int8,"
+                    + " cl_waiting_cancel_req int8, sv_active int8, sv_active_cancel int8, sv_being_canceled int8,"
+                    + " sv_idle int8, sv_used int8, sv_tested int8, sv_login int8, maxwait int8, maxwait_us int8,"
+                    + " pool_mode text, load_balance_hosts text",
+            "SHOW DATABASES",
+            "name text, host text, port int8, database text, force_user text, pool_size int8, min_pool_size int8,"
+                    + " reserve_pool_size int8, server_lifetime int8, pool_mode text, load_balance_hosts text,"
+                    + " max_connections int8, current_connections int8, max_client_connections int8,"
+                    + " current_client_connections int8, paused int8, disabled int8",
+            "SHOW USERS",
+            "name text, pool_size int8, reserve_pool_size int8, pool_mode text, max_user_connections int8,"
+                    + " current_connections int8, max_user_client_connections int8, current_client_connections int8",
+            "SHOW LISTS",
+            "list text, items int8",
+            "SHOW CONFIG",
+            "key text, value text, default text, changeable text",
+            "SHOW STATS",
+            "database text, total_xact_count int8, total_query_count int8, total_received int8, total_sent int8,"
+                    + " total_xact_time int8, total_query_time int8, total_wait_time int8, avg_xact_count int8,"
+                    + " avg_query_count int8, avg_recv int8, avg_sent int8, avg_xact_time int8, avg_query_time int8,"
+                    + " avg_wait_time int8",
+            "SHOW SERVERS",
+            "type text, user text, database text, state text, addr text, port int8, local_addr text,"
+                    + " local_port int8, connect_time text, request_time text, wait int8, wait_us int8,"
+                    + " close_needed int8, ptr text, link text, remote_pid int8, tls text, application_name text,"
+                    + " prepared_statements int8",
+            "SHOW CLIENTS",
+            "type text, user text, database text, state text, addr text, port int8, local_addr text,"
+                    + " local_port int8, connect_time text, request_time text, wait int8, wait_us int8,"
+                    + " close_needed int8, ptr text, link text, remote_pid int8, tls text, application_name text,"
+                    + " prepared_statements int8, pin_reasons text");
+
+    @ParameterizedTest
+    @ValueSource(strings = {"simple", "extended"})
+    void everyShowCommandHasItsColumnsInOrderWithTheirTypes(String mode) throws Exception {
+        try (Connection c = admin(mode)) {
+            for (Map.Entry<String, String> command : SHOW_COLUMNS.entrySet()) {
+                List<String> actual = new ArrayList<>();
+                try (Statement st = c.createStatement();
+                        ResultSet rs = st.executeQuery(command.getKey())) {
+                    ResultSetMetaData md = rs.getMetaData();
+                    for (int i = 1; i <= md.getColumnCount(); i++) {
+                        actual.add(md.getColumnName(i) + " " + md.getColumnTypeName(i));
+                    }
+                }
+                assertEquals(command.getValue(), String.join(", ", actual), command.getKey());
+            }
+        }
+    }
+
+    @Test
+    void showStatsCountsExactlyTheTransactionsAndQueriesATestRan() throws Exception {
+        try (Connection c = admin("simple");
+                Connection app = pgmux.proxy().connect(DB, APP, APP_PW);
+                Statement st = app.createStatement()) {
+            st.execute("SELECT 1");
+            Map<String, String> before = find(show(c, "SHOW STATS"), "database", DB);
+            for (int i = 0; i < 5; i++) {
+                st.execute("SELECT " + i);
+            }
+            Await.until(
+                    "SHOW STATS to count 5 more transactions and queries",
+                    java.time.Duration.ofSeconds(10),
+                    () -> {
+                        try {
+                            Map<String, String> after = find(show(c, "SHOW STATS"), "database", DB);
+                            return delta(before, after, "total_xact_count") + " transactions, "
+                                    + delta(before, after, "total_query_count") + " queries";
+                        } catch (SQLException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    },
+                    "5 transactions, 5 queries"::equals);
+        }
+    }
+
+    private static long delta(Map<String, String> before, Map<String, String> after, String column) {
+        return Long.parseLong(after.get(column)) - Long.parseLong(before.get(column));
+    }
+
     @Test
     void aNonAdminUserIsRefused() {
         SQLException e = assertThrows(SQLException.class, () -> pgmux.proxy().connect("pgmux", APP, APP_PW));
