@@ -20,6 +20,9 @@ public final class ConnectionBudget {
 
         /** Room may have come free: connect for waiting clients if the budgets allow. */
         void retryWaiters();
+
+        /** Has clients waiting that no connect in flight will serve: it still wants room. */
+        boolean wantsRoom();
     }
 
     private final String name;
@@ -86,10 +89,15 @@ public final class ConnectionBudget {
             return;
         }
         for (Member other : List.copyOf(starving)) {
-            if (other != member) {
+            if (other == member) {
+                continue;
+            }
+            if (other.wantsRoom()) {
                 member.closeIdleServer();
                 return;
             }
+            // Served meanwhile (by a server of its own coming back): not starving any more.
+            starving.remove(other);
         }
     }
 

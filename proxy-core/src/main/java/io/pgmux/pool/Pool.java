@@ -194,6 +194,13 @@ public final class Pool implements ConnectionBudget.Member {
         apply(decisions, loop);
     }
 
+    @Override
+    public boolean wantsRoom() {
+        synchronized (state) {
+            return state.waitingCount() > state.connectingCount();
+        }
+    }
+
     private void wakeBudgets() {
         dbBudget.wake();
         userBudget.wake();

@@ -60,9 +60,31 @@ class ConnectionBudgetTest {
         assertEquals(List.of(), calls);
     }
 
+    @Test
+    void aServerParkedIdleIsClosedOnlyForAMemberThatStillWantsRoom() {
+        ConnectionBudget budget = new ConnectionBudget("database d");
+        Member parking = new Member("parking", true);
+        Member starving = new Member("starving", false);
+        budget.join(parking);
+        budget.join(starving);
+        budget.noRoom(starving);
+        calls.clear();
+
+        starving.wantsRoom = false;
+        budget.offerIdle(parking);
+        assertEquals(List.of(), calls, "served meanwhile: nothing to close");
+
+        budget.noRoom(starving);
+        calls.clear();
+        starving.wantsRoom = true;
+        budget.offerIdle(parking);
+        assertEquals(List.of("parking closes"), calls);
+    }
+
     private final class Member implements ConnectionBudget.Member {
         private final String name;
         private final boolean hasIdle;
+        private boolean wantsRoom = true;
 
         Member(String name, boolean hasIdle) {
             this.name = name;
@@ -80,6 +102,11 @@ class ConnectionBudgetTest {
         @Override
         public void retryWaiters() {
             calls.add(name + " retries");
+        }
+
+        @Override
+        public boolean wantsRoom() {
+            return wantsRoom;
         }
     }
 }
