@@ -63,7 +63,11 @@ class ClientTlsIT {
     }
 
     private static TestProxy proxy(String mode) {
-        return TestProxy.start("tls.client { mode = " + mode + ", cert = "
+        return proxy(mode, "");
+    }
+
+    private static TestProxy proxy(String mode, String more) {
+        return TestProxy.start(more + "\ntls.client { mode = " + mode + ", cert = "
                 + quote(pgmuxCert.cert().toString())
                 + ", key = " + quote(pgmuxCert.key().toString()) + ", ca = "
                 + quote(ca.caCert().toString()) + " }\n"
@@ -184,6 +188,40 @@ class ClientTlsIT {
             Sleeps.assertCancelled(pg, DB, USER, st);
             assertEquals(1, queryInt(st, "SELECT 1"), "the client carries on after the cancel");
         }
+    }
+
+    @Test
+    void aCancelRequestWorksInsideTlsAndInPlainText() throws Exception {
+        try (TestProxy proxy = proxy("require", "auth.type = plain")) {
+            for (boolean cancelOverTls : new boolean[] {true, false}) {
+                try (WireClient client =
+                        startTls(WireClient.connect(proxy.port())).logIn(DB, USER, PASSWORD)) {
+                    client.query("SELECT pg_sleep(60)");
+                    Sleeps.awaitRunning(pg, DB, USER, "pg_sleep(60)");
+                    WireClient canceller = WireClient.connect(proxy.port());
+                    if (cancelOverTls) {
+                        canceller = startTls(canceller);
+                    }
+                    try (WireClient c = canceller) {
+                        c.send(client.cancelRequest());
+                        c.readUntilClosed(Duration.ofSeconds(10));
+                    }
+                    List<WireClient.Message> reply = client.readUntilReady();
+                    assertTrue(
+                            reply.stream()
+                                    .anyMatch(m -> m.type() == 'E'
+                                            && "57014".equals(m.fields().get('C'))),
+                            (cancelOverTls ? "over TLS: " : "in plain text: ") + reply);
+                }
+            }
+        }
+    }
+
+    /** Sends an SSLRequest, expects 'S', and returns the client speaking TLS (trusting this test's CA). */
+    private static WireClient startTls(WireClient plain) throws IOException {
+        plain.send(WireClient.untyped(new WireClient.Bytes().int32(80877103).build()));
+        assertEquals('S', plain.readAnswer());
+        return plain.startTls(ca.socketFactory());
     }
 
     @Test

@@ -32,6 +32,9 @@ final class WireClient implements AutoCloseable {
     private final DataInputStream in;
     private final DataOutputStream out;
 
+    /** The body of the BackendKeyData pgmux sent at login (process id and secret). */
+    private byte[] backendKey;
+
     private WireClient(Socket socket) throws IOException {
         this.socket = socket;
         this.in = new DataInputStream(socket.getInputStream());
@@ -54,23 +57,41 @@ final class WireClient implements AutoCloseable {
     static WireClient login(int port, String database, String user, String password) throws IOException {
         WireClient client = connect(port);
         try {
-            client.send(startup(3 << 16, Map.of("user", user, "database", database)));
-            while (true) {
-                Message m = client.read();
-                if (m.type() == 'R' && m.intAt(0) == 3) {
-                    client.sendTyped('p', cstring(password));
-                } else if (m.type() == 'R' && m.intAt(0) != 0) {
-                    throw new IOException("WireClient speaks only cleartext passwords, got " + m.intAt(0));
-                } else if (m.type() == 'E') {
-                    throw new IOException("login failed: " + m.fields());
-                } else if (m.type() == 'Z') {
-                    return client;
-                }
-            }
+            return client.logIn(database, user, password);
         } catch (IOException | RuntimeException e) {
             client.close();
             throw e;
         }
+    }
+
+    /**
+     * Logs in on this connection (plain, or after {@link #startTls}) with a cleartext password or none; returns it
+     * after ReadyForQuery, with the BackendKeyData pgmux sent in {@link #cancelRequest()}.
+     */
+    WireClient logIn(String database, String user, String password) throws IOException {
+        send(startup(3 << 16, Map.of("user", user, "database", database)));
+        while (true) {
+            Message m = read();
+            if (m.type() == 'R' && m.intAt(0) == 3) {
+                sendTyped('p', cstring(password));
+            } else if (m.type() == 'R' && m.intAt(0) != 0) {
+                throw new IOException("WireClient speaks only cleartext passwords, got " + m.intAt(0));
+            } else if (m.type() == 'K') {
+                backendKey = m.body();
+            } else if (m.type() == 'E') {
+                throw new IOException("login failed: " + m.fields());
+            } else if (m.type() == 'Z') {
+                return this;
+            }
+        }
+    }
+
+    /** A CancelRequest with the key pgmux gave this client at login. */
+    byte[] cancelRequest() {
+        if (backendKey == null) {
+            throw new IllegalStateException("not logged in: no BackendKeyData yet");
+        }
+        return untyped(new Bytes().int32(80877102).bytes(backendKey).build());
     }
 
     /** A StartupMessage (length, version, name/value pairs, terminator). */
