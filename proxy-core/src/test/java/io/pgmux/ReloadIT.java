@@ -197,6 +197,32 @@ class ReloadIT {
     }
 
     @Test
+    void aDatabaseAimedElsewhereIsReconnectedAsItsServersAreReleased() throws Exception {
+        String users = user("it_reload_other", PW);
+        try (TestProxy proxy = TestProxy.start(settings(users, database(DB, pg, "")));
+                Connection c = proxy.connect(DB, "it_reload_other", PW)) {
+            c.setAutoCommit(false);
+            assertEquals(DB, currentDatabase(c));
+
+            proxy.rewrite(settings(users, database(DB, pg, "dbname = " + quote(DB2))));
+            reload(proxy);
+            assertEquals(DB, currentDatabase(c), "the running transaction keeps its server");
+            c.commit();
+            c.setAutoCommit(true);
+            assertEquals(DB2, currentDatabase(c));
+            Await.until("the old server to close", Duration.ofSeconds(20), () -> countConnections(DB) == 0);
+        }
+    }
+
+    private static String currentDatabase(Connection c) throws SQLException {
+        try (Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT current_database()")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    @Test
     void addedDatabasesServeAtOnceAndRemovedOnesOnlyTheirClients() throws Exception {
         String users = user("it_reload_other", PW);
         String one = database(DB, pg, "");

@@ -130,8 +130,23 @@ public final class PoolRegistry {
             DatabaseConfig settings =
                     db.get().withPool(next.poolFor(db.get(), pool.key().user()));
             String serverUser = db.get().user().orElse(pool.key().user());
+            boolean moved = !sameServer(pool.database(), settings);
             pool.reconfigure(settings, target(next, pool.key(), serverUser, settings), loop);
+            if (moved) {
+                // As PgBouncer does: servers of the old address (or database, or login) are replaced as they are
+                // released, so that every transaction from now on runs where the configuration says.
+                log.info("pool {}: its server changed, reconnecting", pool.key());
+                pool.reconnect(loop);
+            }
         }
+    }
+
+    private static boolean sameServer(DatabaseConfig a, DatabaseConfig b) {
+        return a.host().equals(b.host())
+                && a.port() == b.port()
+                && a.dbname().equals(b.dbname())
+                && a.user().equals(b.user())
+                && a.password().equals(b.password());
     }
 
     // ---- PAUSE, RESUME, RECONNECT, KILL ----------------------------------------------------------
