@@ -34,6 +34,8 @@ public final class Comparison {
     private final Path work;
     /** The command line of each case's first run against each target, for RESULTS.md. */
     final Map<String, String> commands = new LinkedHashMap<>();
+    /** The repository's commit when the run began (the jars were built from it just before). */
+    String commit = "?";
 
     Comparison(ComparisonOptions options) {
         this.options = options;
@@ -68,7 +70,9 @@ public final class Comparison {
 
     private void run() throws Exception {
         Instant started = Instant.now();
-        log("work directory " + work);
+        commit = ComparisonReport.firstLine(
+                List.of("git", "-C", options.repo().toString(), "describe", "--always", "--dirty"));
+        log("work directory " + work + ", pgmux " + commit);
         services.start(options.repo(), options.scale(), this::log);
         warmUp();
         Map<BenchCase, List<Measurement>> results = new LinkedHashMap<>();

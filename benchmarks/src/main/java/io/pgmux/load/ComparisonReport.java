@@ -35,6 +35,26 @@ final class ComparisonReport {
         this.finished = finished;
     }
 
+    /** What holds for every run of this comparison, whatever the numbers. */
+    static final String HOW_TO_READ =
+            """
+            ## How to read this
+
+            - Everything shares one machine: PostgreSQL, the pooler and the load generator compete for the same
+              cores, so a pooler that uses less CPU leaves more to PostgreSQL and the client. That is the cost the
+              targets are about.
+            - The pooler's CPU per transaction counts all of its threads: for pgmux that includes the JIT compiler
+              and the garbage collector (every target is warmed up with pgbench -S in all three protocols first).
+            - PgBouncer is Debian's: 1.18 has no `max_prepared_statements` (1.21+), so named prepared statements in
+              transaction mode (`pgbench -M prepared`) fail with it; the errors above show how.
+            - Both poolers authenticate clients with SCRAM-SHA-256 against PostgreSQL's own verifier and log in to
+              PostgreSQL with the client's proof (pass-through), as in production; neither runs PBKDF2 per login.
+              pgbench (libpq) does, on the client side, for every connection of `-C`; the harness computes its
+              client keys once per run so that it is not the bottleneck of an idle crowd.
+            - Direct PostgreSQL cannot hold the idle crowd (max_connections 200): those cells are n/a.
+
+            """;
+
     void write(Path file) throws IOException, InterruptedException {
         ComparisonOptions o = comparison.options;
         StringBuilder md = new StringBuilder();
@@ -61,7 +81,7 @@ final class ComparisonReport {
         row(
                 md,
                 "pgmux",
-                "commit " + firstLine(List.of("git", "-C", o.repo().toString(), "rev-parse", "--short", "HEAD")) + ", "
+                "commit " + comparison.commit + ", "
                         + System.getProperty("java.vm.name") + " " + System.getProperty("java.version")
                         + ", default JVM options (`bin/pgmux`)");
         row(
@@ -157,6 +177,7 @@ final class ComparisonReport {
         comparison.commands.forEach(
                 (k, v) -> md.append("# ").append(k).append("\n").append(v).append("\n"));
         md.append("```\n\n");
+        md.append(HOW_TO_READ);
         md.append("## Where pgmux's CPU goes\n\n");
         if (profile.isEmpty()) {
             md.append("Not profiled in this run (--no-profile).\n");
@@ -365,7 +386,7 @@ final class ComparisonReport {
         }
     }
 
-    private static String firstLine(List<String> command) {
+    static String firstLine(List<String> command) {
         try {
             Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes()).trim();

@@ -78,6 +78,7 @@ final class Profiler {
         Map<String, Integer> top = new HashMap<>();
         Map<String, Integer> pgmux = new HashMap<>();
         int samples = 0;
+        int idle = 0;
         boolean inStack = false;
         boolean first = false;
         java.util.Set<String> seenInStack = new java.util.HashSet<>();
@@ -102,8 +103,14 @@ final class Profiler {
                 continue;
             }
             if (first) {
-                top.merge(frame, 1, Integer::sum);
                 first = false;
+                if (frame.contains("epollWait")) {
+                    // an event loop waiting for work: idle, not CPU
+                    idle++;
+                    inStack = false;
+                    continue;
+                }
+                top.merge(frame, 1, Integer::sum);
             }
             if (frame.startsWith("io.pgmux.") && seenInStack.add(frame)) {
                 pgmux.merge(frame, 1, Integer::sum);
@@ -113,10 +120,14 @@ final class Profiler {
         out.add(String.format(
                 Locale.ROOT,
                 "%d samples (JFR `profile` settings, jdk.ExecutionSample + jdk.NativeMethodSample) of pgmux during"
-                        + " %d s of select-only with 64 clients; recording: `%s`.",
+                        + " %d s of select-only with 64 clients, of which %d in epollWait (idle) are left out; shares"
+                        + " below are of the %d others. Recording: `%s`.",
                 samples,
                 SECONDS,
+                idle,
+                samples - idle,
                 recording.getFileName()));
+        samples -= idle;
         out.add("");
         out.add("| top frame (self) | share |");
         out.add("|---|---|");

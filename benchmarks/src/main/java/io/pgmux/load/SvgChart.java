@@ -7,9 +7,9 @@ import java.util.Locale;
 final class SvgChart {
     private static final String[] COLOURS = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#b07aa1"};
     private static final int WIDTH = 760;
-    private static final int HEIGHT = 300;
+    private static final int HEIGHT = 400;
     private static final int LEFT = 70;
-    private static final int BOTTOM = 60;
+    private static final int BOTTOM = 150;
     private static final int TOP = 40;
 
     private SvgChart() {}
@@ -43,7 +43,18 @@ final class SvgChart {
                         v,
                         escape(unit)));
             }
-            svg.append(text(groupX + groupWidth * 0.4, HEIGHT - BOTTOM + 16, categories.get(c), "middle", 10));
+            // slanted, so that long workload names do not run into each other
+            double labelX = groupX + groupWidth * 0.4;
+            double labelY = HEIGHT - BOTTOM + 12;
+            svg.append(String.format(
+                    Locale.ROOT,
+                    "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"9\" transform=\"rotate(-60 %.1f %.1f)\">"
+                            + "%s</text>%n",
+                    labelX,
+                    labelY,
+                    labelX,
+                    labelY,
+                    escape(categories.get(c))));
         }
         return end(svg, series);
     }
