@@ -4,8 +4,9 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.group.ChannelGroup;
 import io.pgmux.protocol.codec.StartupDecoder;
+import io.pgmux.protocol.codec.WriteCoalescer;
 
-/** Builds a client channel's pipeline: the startup decoder (which becomes a frame decoder) and the session. */
+/** Builds a client channel's pipeline: the write coalescer, the startup decoder (which becomes a frame decoder) and the session. */
 public final class ClientInitializer extends ChannelInitializer<Channel> {
     private final ClientContext context;
     private final int maxMessageSize;
@@ -20,6 +21,7 @@ public final class ClientInitializer extends ChannelInitializer<Channel> {
     @Override
     protected void initChannel(Channel ch) {
         clients.add(ch);
+        ch.pipeline().addLast("coalescer", new WriteCoalescer());
         ch.pipeline().addLast("startup-decoder", new StartupDecoder(maxMessageSize));
         ch.pipeline().addLast("client", new ClientHandler(new ClientSession(ch, context)));
     }

@@ -952,6 +952,7 @@ public final class ClientSession implements ServerListener {
             wrote = true;
             replies.advance(type, this::onSkipped, this::writeLocalReply);
         }
+        metrics.countRelayedBytes();
         if (wroteToServer) {
             // pgmux's own requests made while handling these replies (closing stale statements).
             wroteToServer = false;

@@ -28,6 +28,8 @@ public final class ClientMetrics {
     private long waitStartNanos = NONE;
     private long queryStartNanos = NONE;
     private long transactionStartNanos = NONE;
+    /** Bytes of server messages relayed since the last {@link #countRelayedBytes()}. */
+    private long relayedBytes;
 
     ClientMetrics(PoolMetrics beforeLogin, LongSupplier nanoClock) {
         this.pool = beforeLogin;
@@ -92,19 +94,28 @@ public final class ClientMetrics {
     }
 
     /**
-     * A server message goes to the client (call before handing the frame on): counts its bytes, an ErrorResponse by
+     * A server message goes to the client (call before handing the frame on): counts its bytes (added up until
+     * {@link #countRelayedBytes()}), an ErrorResponse by
      * its SQLSTATE class, and a ReadyForQuery as the end of a query (and of a transaction when its status is idle).
      *
      * @param moreSent whether the client already sent more that this ReadyForQuery does not answer
      */
     public void toClient(Frame frame, boolean moreSent) {
-        pool.bytesSent(frame.wireLength());
+        relayedBytes += frame.wireLength();
         byte type = frame.type();
         if (type == MessageType.Backend.READY_FOR_QUERY) {
             ByteBuf wire = frame.content();
             readyForQuery(TransactionStatus.of(wire.getByte(wire.readerIndex() + Frame.HEADER_LENGTH)), moreSent);
         } else if (type == MessageType.Backend.ERROR_RESPONSE) {
             serverError(frame.content());
+        }
+    }
+
+    /** Adds the bytes of the messages relayed since the last call to the sent-bytes counter (once per read burst). */
+    public void countRelayedBytes() {
+        if (relayedBytes > 0) {
+            pool.bytesSent(relayedBytes);
+            relayedBytes = 0;
         }
     }
 

@@ -157,7 +157,7 @@ public final class PoolMetrics {
         receivedBytes.increment(bytes);
     }
 
-    public void bytesSent(int bytes) {
+    public void bytesSent(long bytes) {
         sentBytes.increment(bytes);
     }
 

@@ -20,6 +20,7 @@ import io.pgmux.directory.SessionDirectory;
 import io.pgmux.protocol.PgmuxException;
 import io.pgmux.protocol.SqlState;
 import io.pgmux.protocol.codec.FrameDecoder;
+import io.pgmux.protocol.codec.WriteCoalescer;
 import io.pgmux.protocol.message.BackendKeyData;
 import io.pgmux.protocol.message.CancelRequest;
 import io.pgmux.protocol.message.StartupMessage;
@@ -111,6 +112,7 @@ public final class ServerConnector {
                         directory.addServer(server.id(), server::snapshot);
                         ch.closeFuture().addListener(f -> directory.removeServer(server.id()));
                         addTlsNegotiator(ch, target.host(), target.port());
+                        ch.pipeline().addLast("coalescer", new WriteCoalescer());
                         ch.pipeline().addLast("frame-decoder", new FrameDecoder(maxMessageSize));
                         ch.pipeline().addLast("server", new ServerHandler(server));
                     }

@@ -110,6 +110,8 @@ class ClientMetricsTest {
         assertEquals(2, errors("42"));
         assertEquals(1, errors("23"));
         assertEquals(12, count("pgmux.received"));
+        assertEquals(0, count("pgmux.sent"), "relayed bytes are added once per read burst");
+        client.countRelayedBytes();
         assertEquals(sentBytes, count("pgmux.sent"));
     }
 
