@@ -109,7 +109,7 @@ public final class ClientSession implements ServerListener {
     /** Reports this client's states, traffic and timings to its pool's meters. */
     private final ClientMetrics metrics;
 
-    private final ArrayDeque<Frame> pending = new ArrayDeque<>();
+    private final ArrayDeque<Frame> pending = new ArrayDeque<>(4);
     private Phase phase = Phase.STARTUP;
     private boolean counted;
     private StartupMessage startup;

@@ -33,7 +33,7 @@ import java.util.function.IntSupplier;
  */
 final class NamedStatements {
     private final Map<String, StatementKey> byClientName = new HashMap<>();
-    private final List<String> staleNames = new ArrayList<>();
+    private final List<String> staleNames = new ArrayList<>(0);
     private final ServerReplies replies;
     private final IntSupplier maxPerServer;
     private final Consumer<Message> localReply;

@@ -60,7 +60,7 @@ final class ServerReplies {
         }
     }
 
-    private final ArrayDeque<Owed> owed = new ArrayDeque<>();
+    private final ArrayDeque<Owed> owed = new ArrayDeque<>(4);
     /**
      * After an error in an extended-protocol batch whose Sync was not sent yet, PostgreSQL discards
      * every message up to that Sync: requests sent meanwhile owe nothing.

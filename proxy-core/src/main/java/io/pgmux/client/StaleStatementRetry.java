@@ -31,7 +31,7 @@ final class StaleStatementRetry {
         RETRYING
     }
 
-    private final List<Frame> copies = new ArrayList<>();
+    private final List<Frame> copies = new ArrayList<>(0);
     private State state = State.IDLE;
     private long bytes;
     private boolean describes;

@@ -1,11 +1,15 @@
 package io.pgmux.session;
 
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -42,15 +46,26 @@ public final class SessionState {
      */
     private static final Map<Map<String, String>, Map<String, String>> INTERNED = new ConcurrentHashMap<>();
 
+    /** The names a pool's servers report, shared by all clients of pools whose servers report the same. */
+    private static final Map<Set<String>, Set<String>> REPORTED = new ConcurrentHashMap<>();
+
     private static final int MAX_INTERNED = 10_000;
 
-    private final Set<String> reported = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
-    private final Map<String, String> wanted = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+    private final Set<String> reported;
+    /**
+     * The settings the client wants (case-insensitive names). Most clients never change one: until this one does,
+     * this is the interned map it shares with clients that want the same, then a map of its own.
+     */
+    private Map<String, String> wanted;
+
+    private boolean wantedShared;
     private final Map<PinReason, Set<String>> pins = new EnumMap<>(PinReason.class);
-    private final List<SessionEffect> pendingUnpins = new ArrayList<>();
+    private final List<SessionEffect> pendingUnpins = new ArrayList<>(0);
     private boolean recheck;
     /** {@link #wanted} as an interned immutable map; null after a change, until next needed. */
     private Map<String, String> wantedSnapshot;
+
+    private String applicationName;
     /** {@link #describePins()}; null after a change, until next needed. */
     private String pinsDescription = "";
 
@@ -59,7 +74,8 @@ public final class SessionState {
      * @param startup the client's startup parameters
      */
     public SessionState(Map<String, String> serverDefaults, Map<String, String> startup) {
-        reported.addAll(serverDefaults.keySet());
+        reported = REPORTED.computeIfAbsent(Set.copyOf(serverDefaults.keySet()), SessionState::caseInsensitive);
+        Map<String, String> wanted = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         for (String name : RESTORED) {
             if (serverDefaults.containsKey(name)) {
                 wanted.put(name, serverDefaults.get(name));
@@ -74,6 +90,9 @@ public final class SessionState {
         if (options != null) {
             wanted.putAll(parseOptions(options));
         }
+        this.wanted = wantedSnapshot = intern(wanted);
+        this.wantedShared = true;
+        this.applicationName = wanted.get("application_name");
     }
 
     /** {@code -c name=value} and {@code --name=value} pairs of the startup "options" parameter. */
@@ -117,8 +136,7 @@ public final class SessionState {
 
     /** The client's application_name, as it would see it; null when it has none. */
     public String applicationName() {
-        String name = wantedSnapshot().get("application_name");
-        return name != null ? name : wanted.get("application_name");
+        return applicationName;
     }
 
     /** The values the client should see for reported settings (at login). */
@@ -128,8 +146,16 @@ public final class SessionState {
 
     /** A ParameterStatus from the client's own server: the client changed (or reset) a setting. */
     public void onParameterStatus(String name, String value) {
-        if (RESTORED_NAMES.contains(name) && !value.equals(wanted.put(name, value))) {
+        if (RESTORED_NAMES.contains(name) && !value.equals(wanted.get(name))) {
+            if (wantedShared) {
+                wanted = new TreeMap<>(wanted);
+                wantedShared = false;
+            }
+            wanted.put(name, value);
             wantedSnapshot = null;
+            if (name.equalsIgnoreCase("application_name")) {
+                applicationName = value;
+            }
         }
     }
 
@@ -283,18 +309,25 @@ public final class SessionState {
 
     private Map<String, String> wantedSnapshot() {
         if (wantedSnapshot == null) {
-            if (INTERNED.size() >= MAX_INTERNED) {
-                INTERNED.clear();
-            }
-            wantedSnapshot = INTERNED.computeIfAbsent(Map.copyOf(wanted), copy -> copy);
+            wantedSnapshot = intern(wanted);
         }
         return wantedSnapshot;
     }
 
-    private static Set<String> caseInsensitive(List<String> names) {
-        Set<String> set = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+    /** The shared immutable copy of {@code settings} (case-insensitive names, like the original). */
+    private static Map<String, String> intern(Map<String, String> settings) {
+        if (INTERNED.size() >= MAX_INTERNED) {
+            INTERNED.clear();
+        }
+        SortedMap<String, String> copy = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        copy.putAll(settings);
+        return INTERNED.computeIfAbsent(Collections.unmodifiableSortedMap(copy), k -> k);
+    }
+
+    private static Set<String> caseInsensitive(Collection<String> names) {
+        SortedSet<String> set = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
         set.addAll(names);
-        return set;
+        return Collections.unmodifiableSortedSet(set);
     }
 
     /** e.g. {@code listen(jobs) set(statement_timeout)}; empty when not pinned. */

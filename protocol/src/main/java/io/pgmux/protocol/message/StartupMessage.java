@@ -22,7 +22,9 @@ public record StartupMessage(int protocolVersion, Map<String, String> parameters
             if (name.isEmpty()) {
                 break;
             }
-            if (parameters.put(name, Wire.readCString(body)) != null) {
+            // Thousands of clients send the same few names and values (user, database, client_encoding, ...) and keep
+            // them for their whole connection: one copy of each is enough.
+            if (parameters.put(name.intern(), Wire.readCString(body).intern()) != null) {
                 throw new ProtocolException("invalid startup packet: parameter \"%s\" given twice", name);
             }
         }
