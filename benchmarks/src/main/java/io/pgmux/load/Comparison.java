@@ -114,7 +114,7 @@ public final class Comparison {
             for (String mode : List.of("simple", "extended", "prepared")) {
                 log("warming up " + target.title + " (pgbench -S -M " + mode + ", " + seconds + " s)");
                 List<String> command = new ArrayList<>(List.of(services.pgbenchPath(), "-S", "-M", mode, "-c", "16"));
-                command.addAll(pgbenchTail(target, seconds));
+                command.addAll(pgbenchTail(target, seconds, 2));
                 services.run(command, work.resolve("warmup.log"), seconds + 30L);
             }
         }
@@ -146,7 +146,7 @@ public final class Comparison {
         }
         command.add(services.pgbenchPath());
         command.addAll(c.args());
-        command.addAll(pgbenchTail(target, options.durationSeconds()));
+        command.addAll(pgbenchTail(target, options.durationSeconds(), threads(c.args())));
         commands.putIfAbsent(c.name() + " / " + target.title, String.join(" ", command));
         Path log = work.resolve(label + ".log");
         TargetProbe probe = new TargetProbe(pid, null);
@@ -177,11 +177,22 @@ public final class Comparison {
                 Double.NaN);
     }
 
+    /**
+     * pgbench threads: 2, except one per client with {@code -M prepared}. pgbench prepares each statement with a
+     * blocking PQprepare on first use, which stops every other client of that thread; when those hold all of a
+     * pool's servers mid-transaction (64 clients, 20 servers, transaction mode), the prepare waits for a server that
+     * only they can free, until query_wait_timeout. An application with a thread per connection does not do that.
+     */
+    static int threads(List<String> args) {
+        int clients = args.indexOf("-c") >= 0 ? Integer.parseInt(args.get(args.indexOf("-c") + 1)) : 1;
+        return args.contains("prepared") ? clients : 2;
+    }
+
     /** What every pgbench run ends with: threads, no vacuum, duration, where to connect. */
-    private List<String> pgbenchTail(Services.Target target, int seconds) {
+    private List<String> pgbenchTail(Services.Target target, int seconds, int threads) {
         return List.of(
                 "-j",
-                "2",
+                Integer.toString(threads),
                 "-n",
                 "-T",
                 Integer.toString(seconds),

@@ -95,7 +95,8 @@ final class ComparisonReport {
                 "runs",
                 o.reps() + " repetitions × " + o.durationSeconds() + " s per workload and target,"
                         + " alternating direct → PgBouncer → pgmux; pgbench scale " + o.scale()
-                        + ", -j 2; harness warm-up "
+                        + ", -j 2 (-j = clients with -M prepared: pgbench's blocking PQprepare would stall a"
+                        + " thread's other clients); harness warm-up "
                         + o.warmupSeconds() + " s");
         row(md, "load generator", "pgbench and `bin/pgmux-bench` on the same host; everything on loopback");
         md.append("\nMedians of the repetitions; ratios are pgmux's median over the other's median. Differences"
