@@ -111,9 +111,13 @@ public final class Comparison {
     private void warmUp() throws IOException, InterruptedException {
         int seconds = Math.max(5, Math.min(20, options.durationSeconds()));
         for (Services.Target target : BenchCase.ALL) {
-            for (String mode : List.of("simple", "extended", "prepared")) {
-                log("warming up " + target.title + " (pgbench -S -M " + mode + ", " + seconds + " s)");
-                List<String> command = new ArrayList<>(List.of(services.pgbenchPath(), "-S", "-M", mode, "-c", "16"));
+            for (String mode : List.of("simple", "extended", "prepared", "storm")) {
+                // "storm": new connections for every transaction, so that the login path is compiled too
+                List<String> how = mode.equals("storm") ? List.of("-C") : List.of("-M", mode);
+                log("warming up " + target.title + " (pgbench -S " + String.join(" ", how) + ", " + seconds + " s)");
+                List<String> command = new ArrayList<>(List.of(services.pgbenchPath(), "-S"));
+                command.addAll(how);
+                command.addAll(List.of("-c", "16"));
                 command.addAll(pgbenchTail(target, seconds, 2));
                 services.run(command, work.resolve("warmup.log"), seconds + 30L);
             }
