@@ -97,14 +97,24 @@ public final class SqlClassifier {
     }
 
     private static boolean mayAffectSession(CharSequence sql) {
-        // Runs on every Query and Parse: one pass, looking only where a word starts.
+        // Runs on every Query and Parse: one pass, looking only where a word starts. Commands count only as the
+        // first word of a statement (so UPDATE ... SET is no trigger), unless a comment might hide that word.
+        boolean commentsPossible = contains(sql, '/', '*') || contains(sql, '-', '-');
         int n = sql.length();
         boolean inWord = false;
+        boolean statementStart = true;
         for (int i = 0; i < n; i++) {
             char c = sql.charAt(i);
             boolean wordChar = c >= 0x80 || Character.isLetterOrDigit(c) || c == '_' || c == '$';
-            if (wordChar && !inWord && startsTrigger(sql, i, c | 0x20)) {
-                return true;
+            if (wordChar && !inWord) {
+                int lower = c | 0x20;
+                if (startsAnywhereTrigger(sql, i, lower)
+                        || ((statementStart || commentsPossible) && startsCommandTrigger(sql, i, lower))) {
+                    return true;
+                }
+                statementStart = false;
+            } else if (c == ';') {
+                statementStart = true;
             }
             inWord = wordChar;
         }
@@ -112,26 +122,39 @@ public final class SqlClassifier {
     }
 
     /**
-     * Words a statement that affects session state cannot do without: its command (SET, RESET, DISCARD,
-     * LISTEN, UNLISTEN, PREPARE, DEALLOCATE, CLOSE, DROP), TEMP in CREATE TEMP / SELECT INTO TEMP, HOLD in
-     * DECLARE ... WITH HOLD, or an advisory lock function.
+     * The commands that change session state: SET, RESET, DISCARD, LISTEN, UNLISTEN, PREPARE, DEALLOCATE, CLOSE
+     * and DROP (which may drop a temporary table).
      */
-    private static boolean startsTrigger(CharSequence sql, int i, int lower) {
+    private static boolean startsCommandTrigger(CharSequence sql, int i, int lower) {
         return switch (lower) {
             case 's' -> startsWith(sql, i, "set");
             case 'r' -> startsWith(sql, i, "reset");
             case 'd' -> startsWith(sql, i, "discard") || startsWith(sql, i, "deallocate") || startsWith(sql, i, "drop");
             case 'l' -> startsWith(sql, i, "listen");
             case 'u' -> startsWith(sql, i, "unlisten");
-            case 't' -> startsWith(sql, i, "temp");
-            case 'h' -> startsWith(sql, i, "hold");
             case 'c' -> startsWith(sql, i, "close");
-            case 'p' ->
-                startsWith(sql, i, "prepare")
-                        || startsWith(sql, i, "pg_advisory")
-                        || startsWith(sql, i, "pg_try_advisory");
+            case 'p' -> startsWith(sql, i, "prepare");
             default -> false;
         };
+    }
+
+    /** Words that matter wherever they are: TEMP (CREATE TEMP, SELECT INTO TEMP), HOLD and advisory locks. */
+    private static boolean startsAnywhereTrigger(CharSequence sql, int i, int lower) {
+        return switch (lower) {
+            case 't' -> startsWith(sql, i, "temp");
+            case 'h' -> startsWith(sql, i, "hold");
+            case 'p' -> startsWith(sql, i, "pg_advisory") || startsWith(sql, i, "pg_try_advisory");
+            default -> false;
+        };
+    }
+
+    private static boolean contains(CharSequence sql, char first, char second) {
+        for (int i = 0; i + 1 < sql.length(); i++) {
+            if (sql.charAt(i) == first && sql.charAt(i + 1) == second) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether {@code sql} has {@code word} (lower-case ASCII) at {@code i}, ignoring ASCII case. */

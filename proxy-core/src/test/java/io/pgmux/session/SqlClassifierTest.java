@@ -44,7 +44,13 @@ class SqlClassifierTest {
             assertTrue(firstLook(sql), sql);
         }
         assertFalse(firstLook("SELECT abalance FROM pgbench_accounts WHERE aid = 42"));
-        assertFalse(firstLook("UPDATE pgbench_tellers SET tbalance = tbalance + 1 WHERE tid = 3".replace("SET", "=")));
+        // SET, PREPARE, DROP ... count only where a statement starts, unless a comment may hide that start
+        assertFalse(firstLook("UPDATE pgbench_tellers SET tbalance = tbalance + 1 WHERE tid = 3"));
+        assertFalse(firstLook("SELECT prepared, closed FROM reset_log WHERE dropped"));
+        assertTrue(firstLook("  set a = 1"));
+        assertTrue(firstLook("UPDATE t SET a = 1; RESET a"));
+        assertTrue(firstLook("/* app */ SET a = 1"));
+        assertTrue(firstLook("-- app\nSET a = 1"));
         assertFalse(firstLook("INSERT INTO offsets VALUES ('résumé')"));
         assertFalse(firstLook(""));
     }
