@@ -34,8 +34,10 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -181,35 +183,60 @@ public final class PgmuxServer implements AutoCloseable, AdminActions {
      */
     @Override
     public CompletableFuture<Void> reload() {
-        return CompletableFuture.runAsync(this::reloadNow, maintenance);
+        try {
+            return CompletableFuture.runAsync(this::reloadNow, maintenance).whenComplete((done, failure) -> {
+                Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+                if (cause != null && !(cause instanceof PgmuxException)) {
+                    // A refused config has logged why; anything else must not vanish with the future.
+                    log.error("reload failed", cause);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            return CompletableFuture.failedFuture(
+                    new PgmuxException(SqlState.ADMIN_SHUTDOWN, "reload refused: pgmux is stopping"));
+        }
     }
 
     /**
      * Reads the configuration again from where it came from (file, environment, -D, auth.file) and applies it:
-     * every setting except {@code listen} (and the metrics endpoint) takes effect, on existing pools too. An invalid
-     * configuration is refused with one log line naming the keys, and the running one stays in force. Blocks on file
-     * I/O: never call it on an event loop.
+     * every setting except {@code listen}, the metrics endpoint, {@code tls} and {@code max-message-size} takes
+     * effect, on existing pools too; those keep their running values (and SHOW CONFIG shows those). An invalid
+     * configuration is refused with one log line naming the keys, and the running one stays in force. Blocks on
+     * file I/O: runs on the maintenance thread, never on an event loop.
      */
-    public synchronized void reloadNow() {
-        PgmuxConfig next;
+    private void reloadNow() {
+        PgmuxConfig read;
         try {
-            next = source.load();
+            read = source.load();
         } catch (ConfigException e) {
             String problems = String.join("; ", e.problems());
             log.warn("reload refused, the running configuration stays in force: {}", problems);
             throw new PgmuxException(SqlState.CONFIG_FILE_ERROR, "reload refused: %s", problems);
         }
         PgmuxConfig previous = config;
-        if (!next.listen().equals(previous.listen())) {
+        if (!read.listen().equals(previous.listen())) {
             log.warn(
-                    "reload: listen changed to {}; it takes a restart, pgmux keeps listening as before", next.listen());
+                    "reload: listen changed to {}; it takes a restart, pgmux keeps listening as before", read.listen());
         }
-        if (!next.metrics().equals(previous.metrics())) {
-            log.warn("reload: metrics changed to {}; it takes a restart, the endpoint stays as before", next.metrics());
+        if (!read.metrics().equals(previous.metrics())) {
+            log.warn("reload: metrics changed to {}; it takes a restart, the endpoint stays as before", read.metrics());
         }
-        if (!next.tls().equals(previous.tls())) {
+        if (!read.tls().equals(previous.tls())) {
             log.warn("reload: tls changed; it takes a restart, TLS stays as before");
         }
+        if (read.maxMessageSize() != previous.maxMessageSize()) {
+            log.warn("reload: max-message-size changed; it takes a restart, the running limit stays");
+        }
+        PgmuxConfig next = new PgmuxConfig(
+                previous.listen(),
+                read.admin(),
+                previous.metrics(),
+                read.shutdownTimeout(),
+                previous.maxMessageSize(),
+                read.auth(),
+                read.pool(),
+                read.databases(),
+                previous.tls());
         registry.reconfigure(next, workers.next());
         authenticator.reconfigure(
                 next.auth().type(), new UserDirectory(next.auth().users(), random));

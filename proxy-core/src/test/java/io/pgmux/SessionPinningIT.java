@@ -123,6 +123,26 @@ class SessionPinningIT {
         }
     }
 
+    /** The simple protocol: the first look at a Query's wire bytes must find SET where a statement starts. */
+    @Test
+    void unreportedSetInASimpleQueryPinsAndUpdateSetDoesNot() throws SQLException {
+        try (Connection a = connect("preferQueryMode=simple");
+                Connection b = connect("preferQueryMode=simple", "socketTimeout=5")) {
+            exec(a, "CREATE TEMP TABLE IF NOT EXISTS t_simple (v int)");
+            exec(a, "DISCARD TEMP");
+            awaitUnpinned();
+            exec(a, "SELECT 1; SET statement_timeout = 2345");
+            assertEquals(1, leased(), "SET as the second statement of a Query pins");
+            assertEquals("2345ms", one(a, "SHOW statement_timeout"));
+            exec(a, "RESET statement_timeout");
+            awaitUnpinned();
+            assertEquals("0", one(b, "SHOW statement_timeout"), "nothing leaked to the next client");
+            exec(b, "CREATE TABLE IF NOT EXISTS t_update_set (v int)");
+            exec(b, "UPDATE t_update_set SET v = 1");
+            awaitUnpinned();
+        }
+    }
+
     @Test
     void listenPinsAndNotificationsArriveUntilUnlisten() throws Exception {
         try (Connection a = connect();

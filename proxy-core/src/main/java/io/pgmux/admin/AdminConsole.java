@@ -59,7 +59,8 @@ public final class AdminConsole {
     private final AdminActions actions;
     /**
      * Messages that arrived while a command (PAUSE, RELOAD) was still running: answered in order once it is done, so
-     * that nothing (a Sync's ReadyForQuery) overtakes its answer.
+     * that nothing (a Sync's ReadyForQuery) overtakes its answer. Reading stops meanwhile, so they are at most one
+     * read's worth.
      */
     private final ArrayDeque<Frame> held = new ArrayDeque<>();
 
@@ -96,11 +97,6 @@ public final class AdminConsole {
         running = false;
         held.forEach(Frame::release);
         held.clear();
-    }
-
-    /** pgmux's version as the console reports it, e.g. {@code pgmux 0.1.0}. */
-    public static String version() {
-        return AdminViews.VERSION;
     }
 
     /** Ends the login: the parameters a client expects, the cancel key, ReadyForQuery. */
@@ -299,6 +295,8 @@ public final class AdminConsole {
      */
     private void answerWhenDone(CompletableFuture<AdminTable> pending, byte type, Consumer<AdminTable> answer) {
         running = true;
+        // PAUSE may wait long: read no more than what already came, so that held messages stay few.
+        channel.config().setAutoRead(false);
         pending.whenComplete((table, error) -> channel.eventLoop().execute(() -> {
             if (!running) {
                 return; // the client left meanwhile
@@ -318,6 +316,9 @@ public final class AdminConsole {
             channel.flush();
             while (!running && !held.isEmpty()) {
                 onFrame(held.poll());
+            }
+            if (!running) {
+                channel.config().setAutoRead(true);
             }
         }));
     }
