@@ -6,6 +6,8 @@ import io.pgmux.config.ConfigLoader;
 import io.pgmux.config.PgmuxConfig;
 import io.pgmux.pool.Pool;
 import io.pgmux.testkit.TestPostgres;
+import java.lang.ref.ReferenceQueue;
+import java.lang.ref.WeakReference;
 import java.net.InetSocketAddress;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -24,6 +26,8 @@ import java.util.stream.Collectors;
 final class TestProxy implements AutoCloseable {
     /** How long pools may take to get their servers back after the clients closed. */
     static final Duration RELEASE_DEADLINE = Duration.ofSeconds(10);
+    /** How long the leak check may wait for the garbage collector. */
+    private static final Duration GC_DEADLINE = Duration.ofSeconds(20);
 
     private final PgmuxServer server;
     private final InetSocketAddress address;
@@ -152,11 +156,11 @@ final class TestProxy implements AutoCloseable {
 
     /**
      * Makes Netty's leak detector look at what the garbage collector found: it reports when the next buffer is
-     * allocated.
+     * allocated. The wait for the collector is not a pause but proof that it ran ({@link #awaitReferenceProcessing}),
+     * so a loaded machine cannot make a dropped buffer go unreported.
      */
     static void assertNoLeakedBuffers() {
-        System.gc();
-        Await.pause(100);
+        awaitReferenceProcessing();
         for (int i = 0; i < 8; i++) {
             ByteBufAllocator.DEFAULT.buffer(1).release();
         }
@@ -164,6 +168,32 @@ final class TestProxy implements AutoCloseable {
         if (!leaks.isEmpty()) {
             throw new AssertionError(
                     "Netty reported " + leaks.size() + " leaked buffer(s):\n" + String.join("\n", leaks));
+        }
+    }
+
+    /**
+     * Returns once the garbage collector has collected what is unreachable now and the JVM has queued the weak
+     * references to it, Netty's leak trackers among them. A full collection finds them all; the JVM then queues them
+     * on a thread of its own, one collection's batch after another. So when a marker from a second collection is
+     * queued, the whole batch of the first one is too. Bounded: fails after {@link #GC_DEADLINE}.
+     */
+    private static void awaitReferenceProcessing() {
+        long deadline = System.nanoTime() + GC_DEADLINE.toNanos();
+        for (int round = 0; round < 2; round++) {
+            ReferenceQueue<Object> queue = new ReferenceQueue<>();
+            WeakReference<Object> marker = new WeakReference<>(new Object(), queue);
+            try {
+                System.gc();
+                while (queue.remove(50) != marker) {
+                    if (System.nanoTime() - deadline > 0) {
+                        throw new AssertionError("the garbage collector did not run within " + GC_DEADLINE);
+                    }
+                    System.gc();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted", e);
+            }
         }
     }
 
