@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -22,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * server does: pass bytes, pass them late ({@link #latency}), stop passing them ({@link #stall}), reset new
  * connections ({@link #dropNew}), stop listening ({@link #refuseNew}) and listen again on the same port ({@link
  * #pass}), or act on the open ones: half-close towards pgmux ({@link #halfCloseAll}) or reset both sides ({@link
- * #resetAll}). Plain blocking sockets, two daemon threads per connection; every wait is bounded
+ * #resetAll}). It also records how each connection began ({@link #openingCodes}). Plain blocking sockets, two daemon threads per connection; every wait is bounded
  * and {@link #close()} stops all of them.
  */
 final class FaultRelay implements AutoCloseable {
@@ -31,6 +32,10 @@ final class FaultRelay implements AutoCloseable {
     private static final long STALL_POLL_MILLIS = 10;
     /** How long {@link #close()} waits for each thread. */
     private static final long JOIN_MILLIS = 2_000;
+    /** The code of an SSLRequest, as {@link #openingCodes} shows it. */
+    static final int SSL_REQUEST_CODE = 80877103;
+    /** The code of a CancelRequest, as {@link #openingCodes} shows it. */
+    static final int CANCEL_REQUEST_CODE = 80877102;
 
     /** What the relay does with bytes and new connections. */
     enum Mode {
@@ -55,6 +60,9 @@ final class FaultRelay implements AutoCloseable {
     private final Set<Pair> pairs = ConcurrentHashMap.newKeySet();
     private final List<Thread> threads = new CopyOnWriteArrayList<>();
     private final AtomicInteger accepted = new AtomicInteger();
+    /** Per connection, in the order they sent them: the first int after the length of what pgmux sent first. */
+    private final List<Integer> openingCodes = new CopyOnWriteArrayList<>();
+
     private volatile Mode mode = Mode.PASS;
     private volatile long latencyMillis;
     private volatile boolean closed;
@@ -107,9 +115,23 @@ final class FaultRelay implements AutoCloseable {
         set(Mode.REFUSE_NEW);
     }
 
+    /** A {@code databases} entry named {@code name} that reaches the same-named database through this relay. */
+    String database(String name, String more) {
+        return TestProxy.quote(name) + " { host = \"127.0.0.1\", port = " + port + "\n" + more + "\n}\n";
+    }
+
     /** Connections accepted so far, dropped ones included. */
     int acceptedCount() {
         return accepted.get();
+    }
+
+    /**
+     * What each connection began with, in order: the code after the length of pgmux's first message, which tells an
+     * SSLRequest ({@value #SSL_REQUEST_CODE}), a CancelRequest ({@value #CANCEL_REQUEST_CODE}) and a StartupMessage
+     * (its protocol version) apart. Recorded before the bytes are passed on.
+     */
+    List<Integer> openingCodes() {
+        return List.copyOf(openingCodes);
     }
 
     /** Connections relayed now. */
@@ -233,6 +255,10 @@ final class FaultRelay implements AutoCloseable {
         private final Socket pgmux;
         private final Socket server;
         private final AtomicInteger pumpsLeft = new AtomicInteger(2);
+        /** The first eight bytes from pgmux (length and code), until complete; touched by the to-server pump only. */
+        private final byte[] opening = new byte[8];
+
+        private int openingLength;
 
         Pair(Socket pgmux, Socket server) {
             this.pgmux = pgmux;
@@ -264,6 +290,9 @@ final class FaultRelay implements AutoCloseable {
                         to.shutdownOutput();
                         break;
                     }
+                    if (from == pgmux) {
+                        recordOpening(buffer, n);
+                    }
                     if (!awaitForwarding()) {
                         break;
                     }
@@ -279,6 +308,18 @@ final class FaultRelay implements AutoCloseable {
                     closeQuietly(server);
                     pairs.remove(this);
                 }
+            }
+        }
+
+        private void recordOpening(byte[] bytes, int n) {
+            if (openingLength == opening.length) {
+                return;
+            }
+            int take = Math.min(n, opening.length - openingLength);
+            System.arraycopy(bytes, 0, opening, openingLength, take);
+            openingLength += take;
+            if (openingLength == opening.length) {
+                openingCodes.add(ByteBuffer.wrap(opening, 4, 4).getInt());
             }
         }
 

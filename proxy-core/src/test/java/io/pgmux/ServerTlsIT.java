@@ -9,12 +9,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgmux.TestCertificates.Issued;
 import io.pgmux.TestCertificates.KeyType;
+import io.pgmux.protocol.message.StartupMessage;
 import io.pgmux.testkit.TestPostgres;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -155,12 +159,30 @@ class ServerTlsIT {
         }
     }
 
+    /**
+     * PostgreSQL takes a cancel in plain text even when it wants TLS for logins (pg_hba does not apply to cancels),
+     * so that the cancel works proves nothing: a relay in front of PostgreSQL shows how each connection of pgmux
+     * began. With {@code require}, the cancel's connection starts with an SSLRequest like the login's; with
+     * {@code disable}, the same relay sees the plain StartupMessage and CancelRequest.
+     */
     @Test
-    void cancelReachesPostgresOverTls() throws Exception {
-        try (TestProxy proxy = proxy("mode = require");
-                Connection c = proxy.connect(DB, USER, PASSWORD);
-                Statement st = c.createStatement()) {
-            Sleeps.assertCancelled(pg, DB, USER, st);
+    void cancelReachesPostgresOverTlsWhenServerConnectionsUseTls() throws Exception {
+        Map<String, List<Integer>> expected = new LinkedHashMap<>();
+        expected.put("mode = require", List.of(FaultRelay.SSL_REQUEST_CODE, FaultRelay.SSL_REQUEST_CODE));
+        expected.put("mode = disable", List.of(StartupMessage.PROTOCOL_3_0, FaultRelay.CANCEL_REQUEST_CODE));
+        for (Map.Entry<String, List<Integer>> mode : expected.entrySet()) {
+            try (FaultRelay relay = FaultRelay.start(pg.host(), pg.port());
+                    TestProxy proxy = TestProxy.start("tls.server { " + mode.getKey() + " }\n"
+                            + "auth.users {\n" + user(USER, PASSWORD) + "}\n"
+                            + "databases {\n" + relay.database(DB, "") + "}");
+                    Connection c = proxy.connect(DB, USER, PASSWORD);
+                    Statement st = c.createStatement()) {
+                Sleeps.assertCancelled(pg, DB, USER, st);
+                assertEquals(
+                        mode.getValue(),
+                        relay.openingCodes(),
+                        mode.getKey() + ": how the login's and then the cancel's connection began");
+            }
         }
     }
 }
