@@ -28,6 +28,11 @@ final class LogCapture implements AutoCloseable {
         return new LogCapture("io.pgmux");
     }
 
+    /** The formatted messages logged so far at INFO or above. */
+    List<String> infos() {
+        return atLeast(Level.INFO);
+    }
+
     /** The formatted messages logged so far at WARN or above. */
     List<String> warnings() {
         return atLeast(Level.WARN);
