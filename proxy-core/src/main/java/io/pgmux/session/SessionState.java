@@ -307,7 +307,11 @@ public final class SessionState {
         return pins.keySet();
     }
 
-    private Map<String, String> wantedSnapshot() {
+    /**
+     * The settings the client wants, as the immutable map it shares with every client that wants the same (what
+     * {@link ServerSettings} remembers a server matched).
+     */
+    Map<String, String> wantedSnapshot() {
         if (wantedSnapshot == null) {
             wantedSnapshot = intern(wanted);
         }

@@ -1,9 +1,13 @@
 package io.pgmux.session;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -52,6 +56,33 @@ class SessionStateTest {
         server.put("TimeZone", "Asia/Tokyo"); // e.g. a client SET it in its transaction
 
         assertTrue(second.syncCommand(server).contains("set_config(E'TimeZone', E'UTC', false)"));
+    }
+
+    /**
+     * Idle clients cost little memory: those that want the same settings share one immutable map, whether they asked
+     * for them at startup or changed to them later, and a server that matched one of them matches them all.
+     */
+    @Test
+    void clientsThatWantTheSameSettingsShareOneMap() {
+        SessionState first = new SessionState(DEFAULTS, Map.of("user", "a", "application_name", "web"));
+        SessionState second =
+                new SessionState(DEFAULTS, new HashMap<>(Map.of("user", "b", "application_name", new String("web"))));
+        SessionState other = new SessionState(DEFAULTS, Map.of("user", "a", "application_name", "batch"));
+
+        assertSame(first.wantedSnapshot(), second.wantedSnapshot());
+        assertNotEquals(first.wantedSnapshot(), other.wantedSnapshot());
+        assertThrows(UnsupportedOperationException.class, () -> first.wantedSnapshot()
+                .put("TimeZone", "UTC"));
+
+        ServerSettings server = freshServer();
+        server.put("application_name", "web");
+        assertNull(first.syncCommand(server));
+        assertTrue(server.matches(second.wantedSnapshot()), "the second client needs no comparison either");
+
+        SessionState changed = new SessionState(DEFAULTS, Map.of());
+        changed.onParameterStatus("TimeZone", "Asia/Tokyo");
+        SessionState asked = new SessionState(DEFAULTS, Map.of("TimeZone", "Asia/Tokyo"));
+        assertSame(asked.wantedSnapshot(), changed.wantedSnapshot(), "a client that SET it shares the map too");
     }
 
     @Test
