@@ -182,6 +182,9 @@ public final class AdminConsole {
         CompletableFuture<AdminTable> pending = runLater(sql);
         if (pending != null) {
             answerWhenDone(pending, MessageType.Frontend.QUERY, table -> {
+                if (table.hasResult()) {
+                    write(new RowDescription(table.columns()));
+                }
                 writeRows(table, new short[0]);
                 write(ReadyForQuery.IDLE);
             });
@@ -264,7 +267,7 @@ public final class AdminConsole {
     private List<Column> describeOnly(String sql) {
         Optional<AdminCommand> command = AdminCommand.parse(sql);
         if (command.isPresent() && command.get() instanceof AdminCommand.Show show) {
-            return views.show(show.what()).map(AdminTable::columns).orElseThrow(() -> unsupported(sql));
+            return views.columns(show.what()).orElseThrow(() -> unsupported(sql));
         }
         if (command.isEmpty()) {
             throw unsupported(sql);
@@ -273,11 +276,15 @@ public final class AdminConsole {
     }
 
     /**
-     * Starts a command that answers later (PAUSE waits for the servers, RELOAD reads files off the loop); null for
+     * Starts a command that answers later (SHOW CLIENTS/SERVERS ask every event loop, PAUSE waits for the servers,
+     * RELOAD reads files off the loop); null for
      * every other command.
      */
     private CompletableFuture<AdminTable> runLater(String sql) {
         AdminCommand command = AdminCommand.parse(sql).orElse(null);
+        if (command instanceof AdminCommand.Show show) {
+            return views.showLater(show.what());
+        }
         if (command instanceof AdminCommand.Pause pause) {
             log.info("admin console {}: PAUSE {}", name, pause.database().orElse("(all)"));
             return registry.pause(pause.database(), channel.eventLoop()).thenApply(done -> AdminTable.command("PAUSE"));

@@ -41,6 +41,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -73,10 +74,29 @@ final class AdminViews {
                     case "LISTS" -> lists();
                     case "CONFIG" -> config();
                     case "STATS" -> stats();
-                    case "CLIENTS" -> clients();
-                    case "SERVERS" -> servers();
                     default -> null;
                 });
+    }
+
+    /**
+     * The table for a {@code SHOW} that asks every event loop for its connections (CLIENTS, SERVERS); null for any
+     * other, which {@link #show} answers at once.
+     */
+    CompletableFuture<AdminTable> showLater(String what) {
+        return switch (what) {
+            case "CLIENTS" -> registry.directory().clients().thenApply(this::clients);
+            case "SERVERS" -> registry.directory().servers().thenApply(this::servers);
+            default -> null;
+        };
+    }
+
+    /** The columns of {@code SHOW what}, without building its rows; empty when pgmux does not know {@code what}. */
+    Optional<List<Column>> columns(String what) {
+        return switch (what) {
+            case "CLIENTS" -> Optional.of(List.of(connectionColumns(true)));
+            case "SERVERS" -> Optional.of(List.of(connectionColumns(false)));
+            default -> show(what).map(AdminTable::columns);
+        };
     }
 
     AdminTable version() {
@@ -352,10 +372,10 @@ final class AdminViews {
         return columns.toArray(Column[]::new);
     }
 
-    AdminTable clients() {
+    AdminTable clients(List<ClientSnapshot> snapshots) {
         AdminTable.Builder b = new AdminTable.Builder(connectionColumns(true));
         long now = System.nanoTime();
-        for (ClientSnapshot c : registry.directory().clients()) {
+        for (ClientSnapshot c : snapshots) {
             long waitMicros = c.waitSinceNanos() == 0 ? 0 : Math.max(0, (now - c.waitSinceNanos()) / 1000);
             b.row(
                     "C",
@@ -382,9 +402,9 @@ final class AdminViews {
         return b.build();
     }
 
-    AdminTable servers() {
+    AdminTable servers(List<ServerSnapshot> snapshots) {
         AdminTable.Builder b = new AdminTable.Builder(connectionColumns(false));
-        for (ServerSnapshot s : registry.directory().servers()) {
+        for (ServerSnapshot s : snapshots) {
             b.row(
                     "S",
                     s.user(),

@@ -76,7 +76,7 @@ import org.slf4j.LoggerFactory;
  * → CLOSED. In transaction mode the server is attached at the first message of a transaction and
  * released when it reports ReadyForQuery 'I' with no Query, Sync or FunctionCall left unanswered.
  */
-public final class ClientSession implements ServerListener {
+public final class ClientSession implements ServerListener, SessionDirectory.Listed<ClientSnapshot> {
     private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
     private static final AtomicLong IDS = new AtomicLong();
 
@@ -103,13 +103,14 @@ public final class ClientSession implements ServerListener {
     }
 
     private final long id = IDS.incrementAndGet();
-    private final String name = "c" + id;
     private final Channel channel;
     private final ClientContext context;
     /** Reports this client's states, traffic and timings to its pool's meters. */
     private final ClientMetrics metrics;
 
-    private final ArrayDeque<Frame> pending = new ArrayDeque<>(4);
+    /** Messages that wait for a server; null until the first one (an idle client keeps no queue). */
+    private ArrayDeque<Frame> pending;
+
     private Phase phase = Phase.STARTUP;
     private boolean counted;
     private StartupMessage startup;
@@ -156,8 +157,6 @@ public final class ClientSession implements ServerListener {
     private boolean draining;
     /** Set for a client of the admin console, which gets no pool: its requests go here. */
     private AdminConsole admin;
-    /** What SHOW CLIENTS shows; replaced at each state change, read from other event loops. */
-    private volatile ClientSnapshot snapshot;
     /** An SSLRequest came (answered 'S' or 'N'): neither it nor a GSSENCRequest may come again. */
     private boolean encryptionAsked;
     /** SHOW CLIENTS' tls column: protocol/cipher once the handshake is done, else "". */
@@ -177,8 +176,15 @@ public final class ClientSession implements ServerListener {
                 new NamedStatements(replies, () -> pool.settings().maxPreparedStatements(), this::writeLocalReply);
     }
 
+    /** {@code c<id>}: built when asked (logs, SHOW), not kept. */
+    @Override
     public String name() {
-        return name;
+        return "c" + id;
+    }
+
+    @Override
+    public long id() {
+        return id;
     }
 
     @Override
@@ -189,13 +195,8 @@ public final class ClientSession implements ServerListener {
     // ---- channel events -------------------------------------------------------------------
 
     void onActive() {
-        quietDeadline = new Deadline(channel.eventLoop(), this::onQuietTimeout);
-        queryDeadline = new Deadline(channel.eventLoop(), this::onQueryTimeout);
         connectMillis = requestMillis = System.currentTimeMillis();
-        publish();
-        SessionDirectory directory = context.registry().directory();
-        directory.addClient(id, this::snapshot);
-        channel.closeFuture().addListener(f -> directory.removeClient(id));
+        context.registry().directory().addClient(this);
         Duration timeout = context.registry().config().pool().clientLoginTimeout();
         if (!timeout.isZero()) {
             loginTimer = channel.eventLoop()
@@ -251,7 +252,6 @@ public final class ClientSession implements ServerListener {
         ClientTlsStart.begin(channel, tls.context().get()).addListener(f -> {
             if (f.isSuccess()) {
                 tlsDescription = TlsDescription.of(channel);
-                publish();
             }
         });
     }
@@ -297,7 +297,6 @@ public final class ClientSession implements ServerListener {
             write(new NegotiateProtocolVersion(NEWEST_MINOR_VERSION, unknownOptions));
         }
         phase = Phase.AUTHENTICATING;
-        publish();
         Future<ClientAuthenticator.Exchange> begun =
                 context.authenticator().begin(user, message.database(), channel.eventLoop(), name());
         begun.addListener(f -> onExchange(begun));
@@ -354,7 +353,7 @@ public final class ClientSession implements ServerListener {
             case AUTHENTICATING -> onAuthFrame(frame);
             case IDLE, WAITING, ACTIVE -> onRequestFrame(frame);
             // A client may send its first query before our ReadyForQuery; it waits its turn.
-            case LOGGING_IN -> pending.add(frame);
+            case LOGGING_IN -> hold(frame);
             case CLOSED -> frame.release();
             default -> {
                 byte type = frame.type();
@@ -523,9 +522,9 @@ public final class ClientSession implements ServerListener {
         cancelKey = context.cancelRouter().register(this, startup.minorVersion() >= 2 ? 32 : 4);
         if (loginTimer != null) {
             loginTimer.cancel(false);
+            loginTimer = null;
         }
         phase = Phase.IDLE;
-        publish();
         admin.start(startup.parameters(), cancelKey);
         log.info("client {} opened the admin console: user={}", name(), startup.user());
     }
@@ -548,10 +547,10 @@ public final class ClientSession implements ServerListener {
         channel.flush();
         if (loginTimer != null) {
             loginTimer.cancel(false);
+            loginTimer = null;
         }
         phase = Phase.IDLE;
         metrics.state(ClientState.IDLE);
-        publish();
         becameQuiet();
         log.info(
                 "client {} logged in: user={} database={} from {}",
@@ -582,7 +581,9 @@ public final class ClientSession implements ServerListener {
             admin.onFrame(frame);
             return;
         }
-        quietDeadline.disarm();
+        if (quietDeadline != null) {
+            quietDeadline.disarm();
+        }
         if (phase == Phase.ACTIVE) {
             sendToServer(frame);
             return;
@@ -591,7 +592,7 @@ public final class ClientSession implements ServerListener {
             answerWithoutServer(frame);
             return;
         }
-        pending.add(frame);
+        hold(frame);
         if (phase == Phase.IDLE) {
             acquire();
         }
@@ -716,7 +717,6 @@ public final class ClientSession implements ServerListener {
                     reason.label(),
                     pool.key());
         }
-        publish();
     }
 
     private void acquire() {
@@ -733,7 +733,6 @@ public final class ClientSession implements ServerListener {
         if (phase != Phase.LOGGING_IN) {
             phase = Phase.WAITING;
             metrics.state(ClientState.WAITING);
-            publish();
         }
         channel.config().setAutoRead(false);
         Duration timeout = pool.settings().queryWaitTimeout();
@@ -787,7 +786,6 @@ public final class ClientSession implements ServerListener {
             failPending(error);
             phase = Phase.IDLE;
             metrics.state(ClientState.IDLE);
-            publish();
             becameQuiet();
             channel.config().setAutoRead(true);
             return;
@@ -797,9 +795,11 @@ public final class ClientSession implements ServerListener {
             pool.release(acquired, null);
             finishLogin();
             channel.config().setAutoRead(true);
-            List<Frame> early = List.copyOf(pending);
-            pending.clear();
-            early.forEach(this::onRequestFrame);
+            if (pending != null) {
+                List<Frame> early = List.copyOf(pending);
+                pending.clear();
+                early.forEach(this::onRequestFrame);
+            }
             return;
         }
         acquired.attach(this);
@@ -813,7 +813,6 @@ public final class ClientSession implements ServerListener {
         server = acquired;
         phase = Phase.ACTIVE;
         metrics.state(ClientState.ACTIVE);
-        publish();
         outstanding = 0;
         inBatch = false;
         failedSinceReady = false;
@@ -825,7 +824,7 @@ public final class ClientSession implements ServerListener {
             replies.ownRequest(MessageType.Frontend.QUERY, ServerReplies.Purpose.SYNC_SETTINGS, null);
             wroteToServer = true;
         }
-        while (!pending.isEmpty()) {
+        while (pending != null && !pending.isEmpty()) {
             sendToServer(pending.poll());
         }
         onReadComplete();
@@ -835,7 +834,7 @@ public final class ClientSession implements ServerListener {
     /** Answers queued messages with {@code error}, as PostgreSQL would answer a failed batch. */
     private void failPending(PgmuxException error) {
         boolean errorSent = false;
-        while (!pending.isEmpty()) {
+        while (pending != null && !pending.isEmpty()) {
             Frame frame = pending.poll();
             byte type = frame.type();
             frame.release();
@@ -923,9 +922,7 @@ public final class ClientSession implements ServerListener {
                         if (session.commit(failedSinceReady)) {
                             forgetAppliedSettings(from);
                         }
-                        if (session.isPinned()) {
-                            publish(); // some pins may have ended; a release publishes the rest
-                        }
+                        if (session.isPinned()) {}
                     }
                     failedSinceReady = false;
                 }
@@ -1099,7 +1096,6 @@ public final class ClientSession implements ServerListener {
         phase = Phase.IDLE;
         metrics.state(ClientState.IDLE);
         metrics.serverLost();
-        publish();
         channel.config().setAutoRead(true);
         log.warn("client {} lost server {}: {}", name(), from.name(), cause);
         reportServerGone(new PgmuxException(
@@ -1111,7 +1107,9 @@ public final class ClientSession implements ServerListener {
      * an answer, or at its next message when it sits idle in the transaction.
      */
     private void reportServerGone(PgmuxException error) {
-        queryDeadline.disarm();
+        if (queryDeadline != null) {
+            queryDeadline.disarm();
+        }
         queryCanceled = false;
         if (outstanding > 0) {
             writeError(error);
@@ -1160,7 +1158,6 @@ public final class ClientSession implements ServerListener {
         if (phase != Phase.CLOSED) {
             phase = Phase.IDLE;
             metrics.state(ClientState.IDLE);
-            publish();
         }
         released.detach();
         released.channel().config().setAutoRead(true);
@@ -1178,10 +1175,34 @@ public final class ClientSession implements ServerListener {
                 ? pool.settings().idleTransactionTimeout()
                 : pool.settings().clientIdleTimeout();
         if (timeout.isZero()) {
-            quietDeadline.disarm();
+            if (quietDeadline != null) {
+                quietDeadline.disarm();
+            }
         } else {
-            quietDeadline.at(System.nanoTime() + timeout.toNanos());
+            quietDeadline().at(System.nanoTime() + timeout.toNanos());
         }
+    }
+
+    private void hold(Frame frame) {
+        if (pending == null) {
+            pending = new ArrayDeque<>(4);
+        }
+        pending.add(frame);
+    }
+
+    /** Created when first armed: most clients never set one. */
+    private Deadline quietDeadline() {
+        if (quietDeadline == null) {
+            quietDeadline = new Deadline(channel.eventLoop(), this::onQuietTimeout);
+        }
+        return quietDeadline;
+    }
+
+    private Deadline queryDeadline() {
+        if (queryDeadline == null) {
+            queryDeadline = new Deadline(channel.eventLoop(), this::onQueryTimeout);
+        }
+        return queryDeadline;
     }
 
     private boolean isIdleInTransaction() {
@@ -1213,7 +1234,7 @@ public final class ClientSession implements ServerListener {
         if (outstanding == 0 && !queryCanceled) {
             Duration timeout = pool.settings().queryTimeout();
             if (!timeout.isZero()) {
-                queryDeadline.at(System.nanoTime() + timeout.toNanos());
+                queryDeadline().at(System.nanoTime() + timeout.toNanos());
             }
         }
     }
@@ -1222,11 +1243,13 @@ public final class ClientSession implements ServerListener {
     private void onRequestAnswered() {
         queryCanceled = false;
         if (outstanding == 0) {
-            queryDeadline.disarm();
+            if (queryDeadline != null) {
+                queryDeadline.disarm();
+            }
         } else {
             Duration timeout = pool.settings().queryTimeout();
             if (!timeout.isZero()) {
-                queryDeadline.at(System.nanoTime() + timeout.toNanos());
+                queryDeadline().at(System.nanoTime() + timeout.toNanos());
             }
         }
     }
@@ -1250,7 +1273,7 @@ public final class ClientSession implements ServerListener {
                     DurationFormat.of(timeout));
             current.backendKey()
                     .ifPresent(key -> context.connector().cancel(channel.eventLoop(), current.remoteAddress(), key));
-            queryDeadline.at(System.nanoTime() + cancelGrace(timeout).toNanos());
+            queryDeadline().at(System.nanoTime() + cancelGrace(timeout).toNanos());
             return;
         }
         log.warn(
@@ -1327,20 +1350,26 @@ public final class ClientSession implements ServerListener {
     }
 
     private void cleanUp() {
+        context.registry().directory().removeClient(this);
         retry.discard();
         if (admin != null) {
             admin.close();
         }
-        pending.forEach(Frame::release);
-        pending.clear();
+        if (pending != null) {
+            pending.forEach(Frame::release);
+            pending.clear();
+        }
         if (waitTimer != null) {
             waitTimer.cancel(false);
         }
         if (loginTimer != null) {
             loginTimer.cancel(false);
+            loginTimer = null;
         }
         if (quietDeadline != null) {
             quietDeadline.cancel();
+        }
+        if (queryDeadline != null) {
             queryDeadline.cancel();
         }
         if (request != null) {
@@ -1437,13 +1466,12 @@ public final class ClientSession implements ServerListener {
                 : new PgmuxException(SqlState.CONNECTION_FAILURE, "server connection failed: %s", cause);
     }
 
-    /** This client as SHOW CLIENTS shows it, as of its last state change; safe from any thread. */
+    /** This client as SHOW CLIENTS shows it now; on this client's loop (the console asks through the directory). */
+    @Override
     public ClientSnapshot snapshot() {
-        return snapshot;
-    }
-
-    /** Replaces the snapshot; called on this client's loop at each state change, never per message. */
-    private void publish() {
+        if (phase == Phase.CLOSED) {
+            return null;
+        }
         String state =
                 switch (phase) {
                     case STARTUP, AUTHENTICATING, LOGGING_IN -> "login";
@@ -1455,7 +1483,7 @@ public final class ClientSession implements ServerListener {
         String applicationName = session != null
                 ? session.applicationName()
                 : startup != null ? startup.parameters().get("application_name") : null;
-        snapshot = new ClientSnapshot(
+        return new ClientSnapshot(
                 name(),
                 startup == null ? null : startup.user(),
                 startup == null ? null : startup.database(),

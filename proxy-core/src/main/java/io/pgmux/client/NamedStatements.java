@@ -33,7 +33,9 @@ import java.util.function.IntSupplier;
  */
 final class NamedStatements {
     private final Map<String, StatementKey> byClientName = new HashMap<>();
-    private final List<String> staleNames = new ArrayList<>(0);
+    /** Empty and shared until the first stale name. */
+    private List<String> staleNames = List.of();
+
     private final ServerReplies replies;
     private final IntSupplier maxPerServer;
     private final Consumer<Message> localReply;
@@ -142,6 +144,9 @@ final class NamedStatements {
         }
         server.statements().remove(owed.prepared());
         // Not closed yet: PostgreSQL skips every message up to Sync after an error, this Close too.
+        if (!(staleNames instanceof ArrayList)) {
+            staleNames = new ArrayList<>(2);
+        }
         staleNames.add(stale);
         return false;
     }

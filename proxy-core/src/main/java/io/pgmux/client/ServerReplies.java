@@ -60,7 +60,8 @@ final class ServerReplies {
         }
     }
 
-    private final ArrayDeque<Owed> owed = new ArrayDeque<>(4);
+    /** Null until the first request: a client that sits idle keeps no queue. */
+    private ArrayDeque<Owed> owed;
     /**
      * After an error in an extended-protocol batch whose Sync was not sent yet, PostgreSQL discards
      * every message up to that Sync: requests sent meanwhile owe nothing.
@@ -100,6 +101,9 @@ final class ServerReplies {
             }
             skippingUntilSync = false;
         }
+        if (owed == null) {
+            owed = new ArrayDeque<>(4);
+        }
         owed.add(entry);
         return true;
     }
@@ -111,15 +115,17 @@ final class ServerReplies {
 
     /** The request the next server message belongs to; null when nothing is owed. */
     Owed head() {
-        return owed.peek();
+        return owed == null ? null : owed.peek();
     }
 
     boolean isEmpty() {
-        return owed.isEmpty();
+        return owed == null || owed.isEmpty();
     }
 
     void clear() {
-        owed.clear();
+        if (owed != null) {
+            owed.clear();
+        }
         skippingUntilSync = false;
     }
 
@@ -130,22 +136,22 @@ final class ServerReplies {
      * due are sent.
      */
     void advance(byte type, Consumer<Owed> skipped, Consumer<Message> send) {
-        Owed head = owed.peek();
+        Owed head = head();
         if (head == null || !ends(head.request(), type)) {
             return;
         }
         owed.poll();
         if (type == Backend.ERROR_RESPONSE) {
-            while (!owed.isEmpty() && owed.peek().request() != Frontend.SYNC) {
+            while (!isEmpty() && owed.peek().request() != Frontend.SYNC) {
                 skipped.accept(owed.poll());
             }
-            skippingUntilSync = owed.isEmpty();
+            skippingUntilSync = isEmpty();
         }
         sendLocalReplies(send);
     }
 
     private void sendLocalReplies(Consumer<Message> send) {
-        while (!owed.isEmpty() && owed.peek().purpose() == Purpose.LOCAL) {
+        while (!isEmpty() && owed.peek().purpose() == Purpose.LOCAL) {
             send.accept(owed.poll().reply());
         }
     }

@@ -31,7 +31,9 @@ final class StaleStatementRetry {
         RETRYING
     }
 
-    private final List<Frame> copies = new ArrayList<>(0);
+    /** Empty and shared until the first copy. */
+    private List<Frame> copies = List.of();
+
     private State state = State.IDLE;
     private long bytes;
     private boolean describes;
@@ -61,6 +63,9 @@ final class StaleStatementRetry {
             return;
         }
         describes |= type == MessageType.Frontend.DESCRIBE;
+        if (!(copies instanceof ArrayList)) {
+            copies = new ArrayList<>(4);
+        }
         copies.add(frame.retainedDuplicate());
         bytes += frame.wireLength();
     }
@@ -129,7 +134,9 @@ final class StaleStatementRetry {
             heldError = null;
         }
         List<Frame> replay = List.copyOf(copies);
-        copies.clear();
+        if (!copies.isEmpty()) {
+            copies.clear();
+        }
         bytes = 0;
         describes = false;
         state = State.IDLE;
@@ -150,7 +157,9 @@ final class StaleStatementRetry {
             heldError = null;
         }
         copies.forEach(Frame::release);
-        copies.clear();
+        if (!copies.isEmpty()) {
+            copies.clear();
+        }
         bytes = 0;
         describes = false;
         state = State.IDLE;

@@ -6,6 +6,7 @@ import io.netty.channel.EventLoop;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Promise;
 import io.pgmux.directory.ServerSnapshot;
+import io.pgmux.directory.SessionDirectory;
 import io.pgmux.pool.CloseReason;
 import io.pgmux.protocol.Frame;
 import io.pgmux.protocol.MessageType;
@@ -37,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * Netty makes thread-safe. States: LOGIN → READY (idle in the pool or attached to a client) →
  * CLOSED. Frames from the server go to the attached client once per read burst.
  */
-public final class ServerConnection {
+public final class ServerConnection implements SessionDirectory.Listed<ServerSnapshot> {
     private static final Logger log = LoggerFactory.getLogger(ServerConnection.class);
     private static final AtomicLong IDS = new AtomicLong();
 
@@ -80,8 +81,10 @@ public final class ServerConnection {
     private final long connectMillis = System.currentTimeMillis();
     /** The TLS protocol and cipher of this connection ("TLSv1.3/TLS_AES_256_GCM_SHA384"), or "" in plain text. */
     private String tls = "";
-    /** What SHOW SERVERS shows; replaced at each state change (login, attach, detach, reset). */
-    private volatile ServerSnapshot snapshot;
+    /** When the connection last changed hands (epoch milliseconds), for SHOW SERVERS. */
+    private volatile long requestMillis = connectMillis;
+    /** Statements pgmux prepared on it as of its last detach, for SHOW SERVERS. */
+    private volatile int preparedStatements;
 
     ServerConnection(
             String poolName,
@@ -98,9 +101,9 @@ public final class ServerConnection {
         this.loginPromise = loginPromise;
         this.createdNanos = createdNanos;
         this.onLost = onLost;
-        publish("login", null);
     }
 
+    @Override
     public long id() {
         return id;
     }
@@ -113,6 +116,7 @@ public final class ServerConnection {
         return channel;
     }
 
+    @Override
     public EventLoop eventLoop() {
         return channel.eventLoop();
     }
@@ -165,27 +169,25 @@ public final class ServerConnection {
     /** Attaches a client; called on the client's loop before it writes anything. */
     public void attach(ServerListener listener) {
         this.client = listener;
-        publish("active", listener.name());
+        requestMillis = System.currentTimeMillis();
     }
 
     /** Detaches the client; called on the client's loop once it needs nothing more from this server. */
     public void detach() {
         this.client = null;
-        publish("idle", null);
     }
 
-    /** This connection as SHOW SERVERS shows it; safe from any thread. */
+    /** This connection as SHOW SERVERS shows it now; on its own loop (the console asks through the directory). */
+    @Override
     public ServerSnapshot snapshot() {
-        ServerSnapshot s = snapshot;
-        return closing && !s.closeNeeded() ? withState(s.state(), s.link()) : s;
-    }
-
-    /** Replaces the snapshot; called by whoever holds the connection at a state change. */
-    private void publish(String state, String link) {
-        snapshot = withState(state, link);
-    }
-
-    private ServerSnapshot withState(String state, String link) {
+        ServerListener attached = client;
+        String state =
+                switch (phase) {
+                    case LOGIN -> "login";
+                    case RESETTING -> "tested";
+                    case READY -> attached != null ? "active" : "idle";
+                    case CLOSED -> "closed";
+                };
         BackendKeyData key = backendKey;
         return new ServerSnapshot(
                 name(),
@@ -195,13 +197,13 @@ public final class ServerConnection {
                 inet(channel.remoteAddress()),
                 inet(channel.localAddress()),
                 connectMillis,
-                System.currentTimeMillis(),
+                requestMillis,
                 closing,
-                link,
+                attached == null ? null : attached.name(),
                 key == null ? 0 : key.processId(),
                 tls,
                 parameters.get("application_name"),
-                statements.size());
+                preparedStatements);
     }
 
     private static InetSocketAddress inet(SocketAddress address) {
@@ -258,7 +260,6 @@ public final class ServerConnection {
                 return;
             }
             phase = Phase.RESETTING;
-            publish("tested", null);
             resetDone = done;
             resetFailed = false;
             resetDiscards = discardsState;
@@ -289,7 +290,6 @@ public final class ServerConnection {
                 case MessageType.Backend.READY_FOR_QUERY -> {
                     boolean idle = frame.content().getByte(frame.content().readerIndex() + Frame.HEADER_LENGTH) == 'I';
                     phase = Phase.READY;
-                    publish("idle", null);
                     if (resetDiscards) {
                         // Settings pgmux applied itself (not reported by the server) are back at their defaults.
                         settings.retainOnly(parameters.keySet());
@@ -308,7 +308,6 @@ public final class ServerConnection {
     /** The connection is ready to log in: connected, and TLS settled when {@code tls.server.mode} asks for it. */
     void onConnected() {
         tls = TlsDescription.of(channel);
-        publish("login", null);
         send(startup);
     }
 
@@ -416,7 +415,6 @@ public final class ServerConnection {
             backendKey = result.backendKey();
             phase = Phase.READY;
             login = null;
-            publish("idle", null);
             Promise<ServerConnection> promise = loginPromise;
             loginPromise = null;
             log.info(

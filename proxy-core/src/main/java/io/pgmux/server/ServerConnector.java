@@ -109,8 +109,8 @@ public final class ServerConnector {
                                 promise,
                                 System.nanoTime(),
                                 onLost);
-                        directory.addServer(server.id(), server::snapshot);
-                        ch.closeFuture().addListener(f -> directory.removeServer(server.id()));
+                        directory.addServer(server);
+                        ch.closeFuture().addListener(f -> directory.removeServer(server));
                         addTlsNegotiator(ch, target.host(), target.port());
                         ch.pipeline().addLast("coalescer", new WriteCoalescer());
                         ch.pipeline().addLast("frame-decoder", new FrameDecoder(maxMessageSize));

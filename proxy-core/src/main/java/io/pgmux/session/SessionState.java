@@ -59,8 +59,11 @@ public final class SessionState {
     private Map<String, String> wanted;
 
     private boolean wantedShared;
-    private final Map<PinReason, Set<String>> pins = new EnumMap<>(PinReason.class);
-    private final List<SessionEffect> pendingUnpins = new ArrayList<>(0);
+    /** Empty (and shared) until the first pin: most clients never pin. */
+    private Map<PinReason, Set<String>> pins = Collections.emptyMap();
+    /** Empty and shared until the first unpin waits for its transaction's end. */
+    private List<SessionEffect> pendingUnpins = List.of();
+
     private boolean recheck;
     /** {@link #wanted} as an interned immutable map; null after a change, until next needed. */
     private Map<String, String> wantedSnapshot;
@@ -223,6 +226,9 @@ public final class SessionState {
             } else if (effect instanceof SessionEffect.Recheck r) {
                 recheck |= pins.containsKey(r.reason());
             } else {
+                if (!(pendingUnpins instanceof ArrayList)) {
+                    pendingUnpins = new ArrayList<>(2);
+                }
                 pendingUnpins.add(effect);
             }
         }
@@ -232,6 +238,9 @@ public final class SessionState {
     private boolean pin(PinReason reason, String key) {
         boolean first = !pins.containsKey(reason);
         pinsDescription = null;
+        if (!(pins instanceof EnumMap)) {
+            pins = new EnumMap<>(PinReason.class);
+        }
         pins.computeIfAbsent(reason, r -> new TreeSet<>()).add(key);
         return first;
     }
@@ -259,7 +268,9 @@ public final class SessionState {
                 }
             }
         }
-        pendingUnpins.clear();
+        if (!pendingUnpins.isEmpty()) {
+            pendingUnpins.clear();
+        }
         return settingsReset;
     }
 

@@ -81,6 +81,22 @@ class StartupDecoderTest {
     }
 
     @Test
+    void clientsWithTheSameParametersShareOneParameterMap() {
+        EmbeddedChannel first = channel();
+        EmbeddedChannel second = channel();
+
+        first.writeInbound(input(STARTUP));
+        second.writeInbound(input(STARTUP));
+        StartupMessage one = first.readInbound();
+        StartupMessage two = second.readInbound();
+
+        // An idle crowd of clients holds one copy of what they all sent, not one each.
+        assertSame(one.parameters(), two.parameters());
+        assertEquals("alice", two.user());
+        assertThrows(UnsupportedOperationException.class, () -> one.parameters().put("user", "mallory"));
+    }
+
+    @Test
     void gssEncRequestIsDecoded() {
         EmbeddedChannel channel = channel();
 
