@@ -1,5 +1,9 @@
 package io.pgmux;
 
+import static io.pgmux.ConsoleRows.columns;
+import static io.pgmux.ConsoleRows.find;
+import static io.pgmux.ConsoleRows.show;
+import static io.pgmux.ConsoleRows.showUnchecked;
 import static io.pgmux.TestProxy.database;
 import static io.pgmux.TestProxy.user;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -10,12 +14,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -64,50 +66,6 @@ class AdminClientsIT {
 
     private static Connection app(String applicationName) throws SQLException {
         return pgmux.proxy().connect(DB, APP, APP_PW, "ApplicationName=" + applicationName);
-    }
-
-    /** Every row of {@code sql} as column name → value. */
-    private static List<Map<String, String>> show(Connection c, String sql) throws SQLException {
-        List<Map<String, String>> rows = new ArrayList<>();
-        try (Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery(sql)) {
-            ResultSetMetaData md = rs.getMetaData();
-            while (rs.next()) {
-                Map<String, String> row = new HashMap<>();
-                for (int i = 1; i <= md.getColumnCount(); i++) {
-                    row.put(md.getColumnName(i), rs.getString(i));
-                }
-                rows.add(row);
-            }
-        }
-        return rows;
-    }
-
-    private static List<String> columns(Connection c, String sql) throws SQLException {
-        List<String> names = new ArrayList<>();
-        try (Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery(sql)) {
-            ResultSetMetaData md = rs.getMetaData();
-            for (int i = 1; i <= md.getColumnCount(); i++) {
-                names.add(md.getColumnName(i));
-            }
-        }
-        return names;
-    }
-
-    private static Map<String, String> find(List<Map<String, String>> rows, String column, String value) {
-        return rows.stream()
-                .filter(r -> value.equals(r.get(column)))
-                .findFirst()
-                .orElseThrow(() -> new AssertionError("no row with " + column + " = " + value + " in " + rows));
-    }
-
-    private static List<Map<String, String>> showUnchecked(Connection c, String sql) {
-        try {
-            return show(c, sql);
-        } catch (SQLException e) {
-            throw new AssertionError(e);
-        }
     }
 
     @ParameterizedTest

@@ -1,5 +1,7 @@
 package io.pgmux;
 
+import static io.pgmux.Sql.backendPid;
+import static io.pgmux.Sql.queryString;
 import static io.pgmux.TestProxy.database;
 import static io.pgmux.TestProxy.quote;
 import static io.pgmux.TestProxy.user;
@@ -291,15 +293,11 @@ class AuthQueryIT {
     }
 
     private static List<String> showUsers(TestProxy proxy) throws SQLException {
-        List<String> names = new ArrayList<>();
-        try (Connection c = proxy.connect("pgmux", ADMIN, password(ADMIN), "preferQueryMode=simple");
-                Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery("SHOW USERS")) {
-            while (rs.next()) {
-                names.add(rs.getString("name"));
-            }
+        try (Connection c = proxy.connect("pgmux", ADMIN, password(ADMIN), "preferQueryMode=simple")) {
+            return ConsoleRows.show(c, "SHOW USERS").stream()
+                    .map(row -> row.get("name"))
+                    .toList();
         }
-        return names;
     }
 
     /** Logs in as {@code user} with its password; PostgreSQL runs the session as that user. */
@@ -323,19 +321,7 @@ class AuthQueryIT {
 
     /** The user pg_stat_activity shows for the backend serving {@code c}. */
     private static String backendUser(Connection c) throws SQLException {
-        try (Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery("SELECT usename FROM pg_stat_activity WHERE pid = pg_backend_pid()")) {
-            assertTrue(rs.next());
-            return rs.getString(1);
-        }
-    }
-
-    private static int backendPid(Connection c) throws SQLException {
-        try (Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery("SELECT pg_backend_pid()")) {
-            assertTrue(rs.next());
-            return rs.getInt(1);
-        }
+        return queryString(c, "SELECT usename FROM pg_stat_activity WHERE pid = pg_backend_pid()");
     }
 
     private static String settings(String authType, String query, String lookupPassword) {

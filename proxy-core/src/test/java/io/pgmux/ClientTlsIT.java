@@ -1,5 +1,6 @@
 package io.pgmux;
 
+import static io.pgmux.Sql.queryInt;
 import static io.pgmux.TestProxy.database;
 import static io.pgmux.TestProxy.quote;
 import static io.pgmux.TestProxy.user;
@@ -285,13 +286,6 @@ class ClientTlsIT {
         return new String[] {
             "sslmode=require", "sslcert=" + cert.cert(), "sslkey=" + cert.derKey(), "sslrootcert=" + ca.caCert()
         };
-    }
-
-    private static int queryInt(Statement st, String sql) throws SQLException {
-        try (ResultSet rs = st.executeQuery(sql)) {
-            rs.next();
-            return rs.getInt(1);
-        }
     }
 
     private static byte[] concat(byte[] a, byte[] b) {

@@ -1,5 +1,6 @@
 package io.pgmux;
 
+import static io.pgmux.Sql.queryInt;
 import static io.pgmux.TestProxy.database;
 import static io.pgmux.TestProxy.user;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -227,12 +228,5 @@ class ConcurrentClientsIT {
         assertTrue(
                 allPids.size() <= PID_POOL_SIZE,
                 "20 clients shared " + allPids.size() + " backends " + allPids + ", pool size is " + PID_POOL_SIZE);
-    }
-
-    private static int queryInt(Statement st, String sql) throws SQLException {
-        try (ResultSet rs = st.executeQuery(sql)) {
-            rs.next();
-            return rs.getInt(1);
-        }
     }
 }

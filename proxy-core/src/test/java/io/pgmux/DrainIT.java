@@ -1,5 +1,6 @@
 package io.pgmux;
 
+import static io.pgmux.Sql.queryInt;
 import static io.pgmux.TestProxy.database;
 import static io.pgmux.TestProxy.user;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgmux.testkit.TestPostgres;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -27,14 +27,6 @@ class DrainIT {
     private static final String DB = "it_drain";
     private static final String USER = "it_drain_user";
     private static final String PASSWORD = "it-drain-pw";
-
-    private static int one(Connection c, String sql) throws SQLException {
-        try (Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery(sql)) {
-            rs.next();
-            return rs.getInt(1);
-        }
-    }
 
     @Test
     void runningTransactionFinishesWhileIdleClientsGoAt57P01() throws Exception {
@@ -56,7 +48,7 @@ class DrainIT {
             try (Statement s = inTransaction.createStatement()) {
                 s.execute("INSERT INTO drained VALUES (1)");
             }
-            assertEquals(1, one(idle, "SELECT 1"));
+            assertEquals(1, queryInt(idle, "SELECT 1"));
 
             long start = System.nanoTime();
             CompletableFuture<Void> drained = CompletableFuture.runAsync(() -> server.drain(Duration.ofSeconds(20)));
@@ -66,7 +58,7 @@ class DrainIT {
                     Duration.ofSeconds(5),
                     () -> {
                         try {
-                            one(idle, "SELECT 1");
+                            queryInt(idle, "SELECT 1");
                             return null;
                         } catch (SQLException e) {
                             return e;
@@ -90,7 +82,7 @@ class DrainIT {
             server.close();
         }
         try (Connection direct = pg.connect(DB)) {
-            assertEquals(2, one(direct, "SELECT count(*) FROM drained"), "the running transaction committed");
+            assertEquals(2, queryInt(direct, "SELECT count(*) FROM drained"), "the running transaction committed");
         }
     }
 
@@ -104,12 +96,12 @@ class DrainIT {
         PgmuxServer server = proxy.server();
         try (Connection stuck = proxy.connect(DB, USER, PASSWORD)) {
             stuck.setAutoCommit(false);
-            one(stuck, "SELECT 1");
+            queryInt(stuck, "SELECT 1");
             long start = System.nanoTime();
             server.drain(Duration.ofSeconds(1));
             long millis = (System.nanoTime() - start) / 1_000_000;
             assertTrue(millis >= 900 && millis < 10_000, "drain took " + millis + " ms for a 1 s timeout");
-            assertThrows(SQLException.class, () -> one(stuck, "SELECT 1"));
+            assertThrows(SQLException.class, () -> queryInt(stuck, "SELECT 1"));
         } finally {
             server.close();
         }

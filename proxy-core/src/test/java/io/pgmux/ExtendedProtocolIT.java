@@ -1,5 +1,6 @@
 package io.pgmux;
 
+import static io.pgmux.Sql.queryInt;
 import static io.pgmux.TestProxy.database;
 import static io.pgmux.TestProxy.user;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -227,13 +228,6 @@ class ExtendedProtocolIT {
         }
         assertEquals(rows, count);
         assertEquals((long) rows * (rows + 1) / 2, sum);
-    }
-
-    private static int queryInt(Statement st, String sql) throws SQLException {
-        try (ResultSet rs = st.executeQuery(sql)) {
-            rs.next();
-            return rs.getInt(1);
-        }
     }
 
     private long count(String sql) throws SQLException {

@@ -1,5 +1,6 @@
 package io.pgmux;
 
+import static io.pgmux.Sql.queryInt;
 import static io.pgmux.TestProxy.database;
 import static io.pgmux.TestProxy.user;
 import static io.pgmux.WireClient.cstring;
@@ -15,8 +16,6 @@ import io.pgmux.WireClient.Ending;
 import io.pgmux.pool.Pool;
 import java.io.IOException;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -419,40 +418,11 @@ class HostileInputIT {
 
     /** Servers of the test user in a transaction or running a query, as PostgreSQL sees them. */
     private static int busyServers() {
-        try (Connection c = pgmux.postgres().connect(DB);
-                PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE usename = ?"
-                        + " AND backend_type = 'client backend' AND state <> 'idle'")) {
-            ps.setString(1, USER);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getInt(1);
-            }
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
-        }
+        return PgActivity.busyServers(pgmux.postgres(), DB, USER);
     }
 
     private static boolean running(String query) {
-        try (Connection c = pgmux.postgres().connect(DB);
-                PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE usename = ?"
-                        + " AND state = 'active' AND query LIKE ?")) {
-            ps.setString(1, USER);
-            ps.setString(2, "%" + query + "%");
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getInt(1) > 0;
-            }
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static int queryInt(Connection c, String sql) throws SQLException {
-        try (Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery(sql)) {
-            rs.next();
-            return rs.getInt(1);
-        }
+        return PgActivity.isRunning(pgmux.postgres(), DB, USER, query);
     }
 
     private static int intAt(byte[] b, int i) {

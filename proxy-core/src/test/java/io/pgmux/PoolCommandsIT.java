@@ -1,5 +1,6 @@
 package io.pgmux;
 
+import static io.pgmux.Sql.queryLong;
 import static io.pgmux.TestProxy.database;
 import static io.pgmux.TestProxy.user;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -87,30 +88,11 @@ class PoolCommandsIT {
                 threads);
     }
 
-    private static long scalar(Connection c, String sql) throws SQLException {
-        try (Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery(sql)) {
-            assertTrue(rs.next());
-            return rs.getLong(1);
-        }
-    }
-
-    /** One SHOW row (column name → text) whose {@code column} is {@code value}. */
+    /** One SHOW row (column name → text) whose {@code column} is {@code value}, read on a console connection of its own. */
     private static Map<String, String> showRow(String command, String column, String value) throws SQLException {
-        try (Connection c = admin("simple");
-                Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery(command)) {
-            while (rs.next()) {
-                if (value.equals(rs.getString(column))) {
-                    Map<String, String> row = new java.util.HashMap<>();
-                    for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
-                        row.put(rs.getMetaData().getColumnName(i), rs.getString(i));
-                    }
-                    return row;
-                }
-            }
+        try (Connection c = admin("simple")) {
+            return ConsoleRows.showRow(c, command, column, value);
         }
-        throw new AssertionError(command + " has no row with " + column + " = " + value);
     }
 
     /** Backends PostgreSQL has for the app user, excluding this probe's own. */
@@ -123,7 +105,7 @@ class PoolCommandsIT {
     void pauseWaitsForTheRunningTransactionAndHoldsNewOnesUntilResume(String mode) throws Exception {
         try (Connection holder = app()) {
             holder.setAutoCommit(false);
-            assertEquals(1, scalar(holder, "SELECT 1"));
+            assertEquals(1, queryLong(holder, "SELECT 1"));
 
             CompletableFuture<Void> pause = consoleLater("PAUSE " + DB, mode);
             Await.until("SHOW DATABASES to show the database paused", Duration.ofSeconds(20), () -> uncheckedShow(
@@ -133,7 +115,7 @@ class PoolCommandsIT {
             Await.pause(300);
             assertFalse(pause.isDone(), "PAUSE answers only once the transaction has ended");
 
-            assertEquals(2, scalar(holder, "SELECT 2"));
+            assertEquals(2, queryLong(holder, "SELECT 2"));
             holder.commit();
             pause.get(30, TimeUnit.SECONDS);
             Await.until("every server of the paused pool to close", Duration.ofSeconds(20), () -> servers() == 0);
@@ -181,7 +163,7 @@ class PoolCommandsIT {
         assertEquals("42601", noName.getSQLState());
 
         try (Connection app = app()) {
-            assertEquals(1, scalar(app, "SELECT 1"));
+            assertEquals(1, queryLong(app, "SELECT 1"));
         }
     }
 
@@ -196,7 +178,7 @@ class PoolCommandsIT {
             console("RESUME");
         }
         try (Connection app = app()) {
-            assertEquals(1, scalar(app, "SELECT 1"));
+            assertEquals(1, queryLong(app, "SELECT 1"));
         }
     }
 
@@ -204,16 +186,16 @@ class PoolCommandsIT {
     void reconnectReplacesServersAsTheyAreReleasedAndClientsNoticeNothing() throws Exception {
         try (Connection c = app()) {
             c.setAutoCommit(false);
-            long before = scalar(c, "SELECT pg_backend_pid()");
+            long before = queryLong(c, "SELECT pg_backend_pid()");
 
             console("RECONNECT " + DB);
-            assertEquals(before, scalar(c, "SELECT pg_backend_pid()"), "the running transaction keeps its server");
+            assertEquals(before, queryLong(c, "SELECT pg_backend_pid()"), "the running transaction keeps its server");
             c.commit();
 
             Await.until("the old backend to be gone", Duration.ofSeconds(20), () -> !backendAlive(before));
             c.setAutoCommit(true);
             for (int i = 0; i < 5; i++) {
-                assertNotEquals(before, scalar(c, "SELECT pg_backend_pid()"));
+                assertNotEquals(before, queryLong(c, "SELECT pg_backend_pid()"));
             }
         }
     }
@@ -222,14 +204,14 @@ class PoolCommandsIT {
     void killClosesClientsAndServersAtOnceAndHoldsNewClientsUntilResume() throws Exception {
         try (Connection idle = app();
                 Connection inTransaction = app()) {
-            assertEquals(1, scalar(idle, "SELECT 1"));
+            assertEquals(1, queryLong(idle, "SELECT 1"));
             inTransaction.setAutoCommit(false);
-            assertEquals(1, scalar(inTransaction, "SELECT 1"));
+            assertEquals(1, queryLong(inTransaction, "SELECT 1"));
 
             console("KILL " + DB);
 
             for (Connection killed : List.of(idle, inTransaction)) {
-                SQLException e = assertThrows(SQLException.class, () -> scalar(killed, "SELECT 1"));
+                SQLException e = assertThrows(SQLException.class, () -> queryLong(killed, "SELECT 1"));
                 assertTrue(List.of("08P01", "08006").contains(e.getSQLState()), e.getSQLState() + " " + e.getMessage());
             }
             Await.until("the killed database's servers to close", Duration.ofSeconds(20), () -> servers() == 0);
@@ -253,7 +235,7 @@ class PoolCommandsIT {
         return CompletableFuture.supplyAsync(
                 () -> {
                     try (Connection c = app()) {
-                        return scalar(c, sql);
+                        return queryLong(c, sql);
                     } catch (SQLException e) {
                         throw new IllegalStateException(e);
                     }

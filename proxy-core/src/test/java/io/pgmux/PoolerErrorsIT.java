@@ -1,5 +1,6 @@
 package io.pgmux;
 
+import static io.pgmux.Sql.queryInt;
 import static io.pgmux.TestProxy.database;
 import static io.pgmux.TestProxy.quote;
 import static io.pgmux.TestProxy.user;
@@ -13,7 +14,6 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -157,13 +157,6 @@ class PoolerErrorsIT {
         long millis = (System.nanoTime() - start) / 1_000_000;
         assertEquals("08006", e.getSQLState(), e.toString());
         assertTrue(millis < 10_000, "took " + millis + " ms");
-    }
-
-    private static int queryInt(Statement st, String sql) throws SQLException {
-        try (ResultSet rs = st.executeQuery(sql)) {
-            rs.next();
-            return rs.getInt(1);
-        }
     }
 
     /** A port on 127.0.0.1 where nothing listens (it did a moment ago, for this JVM alone). */

@@ -1,5 +1,7 @@
 package io.pgmux;
 
+import static io.pgmux.Sql.queryInt;
+import static io.pgmux.Sql.queryString;
 import static io.pgmux.TestProxy.database;
 import static io.pgmux.TestProxy.quote;
 import static io.pgmux.TestProxy.user;
@@ -73,24 +75,13 @@ class ReloadIT {
     }
 
     private static String showConfig(TestProxy proxy, String key) throws SQLException {
-        try (Connection admin = proxy.connect("pgmux", ADMIN, ADMIN_PW);
-                Statement st = admin.createStatement();
-                ResultSet rs = st.executeQuery("SHOW CONFIG")) {
-            while (rs.next()) {
-                if (rs.getString("key").equals(key)) {
-                    return rs.getString("value");
-                }
-            }
+        try (Connection admin = proxy.connect("pgmux", ADMIN, ADMIN_PW)) {
+            return ConsoleRows.showRow(admin, "SHOW CONFIG", "key", key).get("value");
         }
-        throw new AssertionError("SHOW CONFIG has no " + key);
     }
 
     private static int selectOne(Connection c) throws SQLException {
-        try (Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery("SELECT 1")) {
-            rs.next();
-            return rs.getInt(1);
-        }
+        return queryInt(c, "SELECT 1");
     }
 
     @Test
@@ -215,11 +206,7 @@ class ReloadIT {
     }
 
     private static String currentDatabase(Connection c) throws SQLException {
-        try (Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery("SELECT current_database()")) {
-            rs.next();
-            return rs.getString(1);
-        }
+        return queryString(c, "SELECT current_database()");
     }
 
     @Test

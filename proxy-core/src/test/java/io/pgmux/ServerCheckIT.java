@@ -1,5 +1,6 @@
 package io.pgmux;
 
+import static io.pgmux.Sql.queryInt;
 import static io.pgmux.TestProxy.database;
 import static io.pgmux.TestProxy.user;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import io.pgmux.testkit.TestPostgres;
 import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -24,14 +23,6 @@ class ServerCheckIT {
     private static final String USER = "it_check_user";
     private static final String PASSWORD = "it-check-pw";
 
-    private static int one(Connection c, String sql) throws SQLException {
-        try (Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery(sql)) {
-            rs.next();
-            return rs.getInt(1);
-        }
-    }
-
     @Test
     void serverKilledWhileIdleIsCheckedAndReplacedBeforeUse() throws Exception {
         TestPostgres pg = TestPostgres.shared();
@@ -43,14 +34,14 @@ class ServerCheckIT {
                 Connection client = proxy.connect(DB, USER, PASSWORD, "prepareThreshold=0");
                 Connection direct = pg.connect(DB)) {
             for (int round = 0; round < 3; round++) {
-                int pid = one(client, "SELECT pg_backend_pid()");
+                int pid = queryInt(client, "SELECT pg_backend_pid()");
                 try (Statement s = direct.createStatement()) {
                     s.execute("SELECT pg_terminate_backend(" + pid + ")");
                 }
                 // At once: pgmux may not have noticed yet; its check before use does.
-                int next = one(client, "SELECT pg_backend_pid()");
+                int next = queryInt(client, "SELECT pg_backend_pid()");
                 assertNotEquals(pid, next, "a fresh server replaced the killed one");
-                assertEquals(1, one(client, "SELECT 1"));
+                assertEquals(1, queryInt(client, "SELECT 1"));
             }
         }
     }

@@ -1,11 +1,11 @@
 package io.pgmux;
 
+import static io.pgmux.Sql.queryString;
 import static io.pgmux.TestProxy.database;
 import static io.pgmux.TestProxy.user;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
@@ -71,10 +71,6 @@ class SessionStateIT {
     }
 
     private static String show(Connection c, String setting) throws SQLException {
-        try (Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery("SHOW " + setting)) {
-            rs.next();
-            return rs.getString(1);
-        }
+        return queryString(c, "SHOW " + setting);
     }
 }

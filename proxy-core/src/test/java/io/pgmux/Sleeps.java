@@ -3,8 +3,6 @@ package io.pgmux;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.pgmux.testkit.TestPostgres;
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -38,17 +36,10 @@ final class Sleeps {
 
     /** Waits until {@code user} runs {@code query} on {@code pg}, so that a cancel does not arrive before it. */
     static void awaitRunning(TestPostgres pg, String database, String user, String query) {
-        Await.until("PostgreSQL to run " + query, Duration.ofSeconds(20), () -> {
-            try (Connection c = pg.connect(database);
-                    Statement st = c.createStatement();
-                    ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE state = 'active'"
-                            + " AND query LIKE '%" + query + "%' AND usename = '" + user + "'")) {
-                rs.next();
-                return rs.getInt(1) > 0;
-            } catch (SQLException e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        Await.until(
+                "PostgreSQL to run " + query,
+                Duration.ofSeconds(20),
+                () -> PgActivity.isRunning(pg, database, user, query));
     }
 
     /** Runs {@code pg_sleep(60)} on {@code st}, cancels it once PostgreSQL runs it, and expects 57014. */

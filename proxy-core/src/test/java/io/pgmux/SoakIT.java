@@ -192,18 +192,7 @@ class SoakIT {
     }
 
     private static int busyServers(TestPostgres pg) {
-        try (Connection direct = pg.connect(DB);
-                PreparedStatement ps = direct.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE usename = ?"
-                        + " AND backend_type = 'client backend' AND state IN ('active', 'idle in transaction',"
-                        + " 'idle in transaction (aborted)')")) {
-            ps.setString(1, USER);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getInt(1);
-            }
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
-        }
+        return PgActivity.busyServers(pg, DB, USER);
     }
 
     private static long heapAfterGc() {
