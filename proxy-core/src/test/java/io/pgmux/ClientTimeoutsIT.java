@@ -1,5 +1,6 @@
 package io.pgmux;
 
+import static io.pgmux.Sql.queryInt;
 import static io.pgmux.TestProxy.database;
 import static io.pgmux.TestProxy.quote;
 import static io.pgmux.TestProxy.user;
@@ -15,8 +16,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -38,38 +37,22 @@ class ClientTimeoutsIT {
     /** query-timeout through a relay that can stall: PostgreSQL then never answers the query nor sees the cancel. */
     private static final String STALLED_QUERY_DB = "it_tmo_stalled_query";
 
-    private static FaultRelay relay;
-
     @RegisterExtension
-    static final PgmuxExtension pgmux = new PgmuxExtension(pg -> {
+    static final PgmuxExtension pgmux = PgmuxExtension.withRelay((pg, relay) -> {
         pg.createUser(USER, PASSWORD);
         pg.createDatabase(DB, USER);
         String target = "dbname = " + quote(DB) + ", pool { ";
-        relay = FaultRelay.start(pg.host(), pg.port());
         return "auth.users {\n" + user(USER, PASSWORD) + "}\n"
                 + "databases {\n"
                 + database(IDLE_DB, pg, target + "client-idle-timeout = 1s }")
                 + database(SESSION_IDLE_DB, pg, target + "mode = session, client-idle-timeout = 1s }")
                 + database(IDLE_TX_DB, pg, target + "size = 1, idle-transaction-timeout = 1s }")
                 + database(QUERY_DB, pg, target + "size = 1, query-timeout = 1s }")
-                + quote(STALLED_QUERY_DB) + " { host = \"127.0.0.1\", port = " + relay.port() + ", " + target
-                + "size = 1, query-timeout = 1s } }\n"
+                + relay.database(STALLED_QUERY_DB, target + "size = 1, query-timeout = 1s }")
                 + "}";
     });
 
     private final TestPostgres pg = pgmux.postgres();
-
-    @AfterAll
-    static void stopRelay() {
-        if (relay != null) {
-            relay.close();
-        }
-    }
-
-    @AfterEach
-    void relayPassesAgain() {
-        relay.pass();
-    }
 
     @BeforeAll
     static void createTable() throws SQLException {
@@ -231,14 +214,14 @@ class ClientTimeoutsIT {
         try (Connection client = pgmux.connect(STALLED_QUERY_DB, USER, PASSWORD, "prepareThreshold=0");
                 Statement st = client.createStatement()) {
             assertEquals(1, queryInt(st, "SELECT 1"));
-            relay.stall();
+            pgmux.relay().stall();
 
             SQLException e = assertThrows(SQLException.class, () -> queryInt(st, "SELECT 2"));
             assertEquals("57014", e.getSQLState(), e.toString());
             assertTrue(e.getMessage().contains("query_timeout (query-timeout = 1s)"), e.getMessage());
             assertTrue(e.getMessage().contains("did not stop within 1s"), e.getMessage());
 
-            relay.pass();
+            pgmux.relay().pass();
             assertEquals(3, queryInt(st, "SELECT 3"), "the same client, on a fresh server");
         }
         pgmux.proxy().awaitAllReleased();
@@ -253,13 +236,6 @@ class ClientTimeoutsIT {
             }
         } catch (SQLException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    private static int queryInt(Statement st, String sql) throws SQLException {
-        try (ResultSet rs = st.executeQuery(sql)) {
-            rs.next();
-            return rs.getInt(1);
         }
     }
 }

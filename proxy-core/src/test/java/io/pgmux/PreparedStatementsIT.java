@@ -5,7 +5,6 @@ import static io.pgmux.TestProxy.user;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.pgmux.testkit.TestPostgres;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -17,10 +16,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Protocol-level named statements in transaction mode: they keep working whichever server a
@@ -32,17 +31,19 @@ class PreparedStatementsIT {
     private static final String DB = "it_prepared";
     private static final String USER = "it_prepared_user";
     private static final String PASSWORD = "it-prepared-pw";
-    private static TestProxy proxy;
 
-    @BeforeAll
-    static void start() throws SQLException {
-        TestPostgres pg = TestPostgres.shared();
+    @RegisterExtension
+    static final PgmuxExtension pgmux = new PgmuxExtension(pg -> {
         pg.createUser(USER, PASSWORD);
         pg.createDatabase(DB, USER);
-        proxy = TestProxy.start("auth.users { " + user(USER, PASSWORD) + " }\n"
+        return "auth.users { " + user(USER, PASSWORD) + " }\n"
                 + "pool { size = 3, max-prepared-statements = 5 }\n"
-                + "databases { " + database(DB, pg, "") + " }");
-        try (Connection c = proxy.connect(DB, USER, PASSWORD);
+                + "databases { " + database(DB, pg, "") + " }";
+    });
+
+    @BeforeAll
+    static void createItems() throws SQLException {
+        try (Connection c = pgmux.proxy().connect(DB, USER, PASSWORD);
                 Statement s = c.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS items (id int PRIMARY KEY, name text)");
             s.execute("TRUNCATE items");
@@ -50,15 +51,8 @@ class PreparedStatementsIT {
         }
     }
 
-    @AfterAll
-    static void stop() {
-        if (proxy != null) {
-            proxy.close();
-        }
-    }
-
     private static Connection connect(String... settings) throws SQLException {
-        return proxy.connect(DB, USER, PASSWORD, settings);
+        return pgmux.proxy().connect(DB, USER, PASSWORD, settings);
     }
 
     @Test
@@ -96,7 +90,7 @@ class PreparedStatementsIT {
         } finally {
             pool.shutdownNow();
         }
-        proxy.awaitAllReleased();
+        pgmux.proxy().awaitAllReleased();
     }
 
     @Test
@@ -180,7 +174,7 @@ class PreparedStatementsIT {
             }
             s.execute("DEALLOCATE by_id");
         }
-        proxy.awaitAllReleased();
+        pgmux.proxy().awaitAllReleased();
     }
 
     @Test

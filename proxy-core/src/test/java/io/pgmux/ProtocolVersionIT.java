@@ -5,7 +5,6 @@ import static io.pgmux.TestProxy.user;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.pgmux.testkit.TestPostgres;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -13,10 +12,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Protocol versions and startup parameters: 3.2 (PostgreSQL 18's long cancel keys) works with
@@ -29,23 +27,14 @@ class ProtocolVersionIT {
     private static final String DB = "it_protocol";
     private static final String USER = "it_protocol_user";
     private static final String PASSWORD = "it-protocol-pw";
-    private static TestProxy proxy;
 
-    @BeforeAll
-    static void start() {
-        TestPostgres pg = TestPostgres.shared();
+    @RegisterExtension
+    static final PgmuxExtension pgmux = new PgmuxExtension(pg -> {
         pg.createUser(USER, PASSWORD);
         pg.createDatabase(DB, USER);
-        proxy = TestProxy.start("auth { type = plain, users { " + user(USER, PASSWORD) + " } }\n" + "databases { "
-                + database(DB, pg, "") + " }");
-    }
-
-    @AfterAll
-    static void stop() {
-        if (proxy != null) {
-            proxy.close();
-        }
-    }
+        return "auth { type = plain, users { " + user(USER, PASSWORD) + " } }\n" + "databases { " + database(DB, pg, "")
+                + " }";
+    });
 
     /** A logged-in raw client and what it read during login. */
     private record Login(WireClient client, List<WireClient.Message> messages) {
@@ -62,7 +51,7 @@ class ProtocolVersionIT {
     }
 
     private static Login login(int version, Map<String, String> extra) throws IOException {
-        WireClient client = WireClient.connect(proxy.port());
+        WireClient client = WireClient.connect(pgmux.proxy().port());
         Map<String, String> parameters = new LinkedHashMap<>();
         parameters.put("user", USER);
         parameters.put("database", DB);
@@ -156,7 +145,7 @@ class ProtocolVersionIT {
             byte[] secret = Arrays.copyOfRange(key, 4, key.length);
             client.query("SELECT pg_sleep(20)");
             Await.pause(300);
-            try (WireClient canceller = WireClient.connect(proxy.port())) {
+            try (WireClient canceller = WireClient.connect(pgmux.proxy().port())) {
                 canceller.send(WireClient.untyped(new WireClient.Bytes()
                         .int32(80877102)
                         .int32(pid)

@@ -1,6 +1,6 @@
 package io.pgmux;
 
-import static io.pgmux.TestProxy.quote;
+import static io.pgmux.Sql.queryInt;
 import static io.pgmux.TestProxy.user;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -13,7 +13,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -28,26 +27,15 @@ class ServerFailureIT {
     private static final String DB = "it_fail";
     private static final String PASSWORD = "fail-pw";
 
-    private static FaultRelay relay;
-
     @RegisterExtension
-    static final PgmuxExtension pgmux = new PgmuxExtension(pg -> {
+    static final PgmuxExtension pgmux = PgmuxExtension.withRelay((pg, relay) -> {
         pg.createUser(USER, PASSWORD);
         pg.createDatabase(DB, USER);
-        relay = FaultRelay.start(pg.host(), pg.port());
         return "auth.users {\n" + user(USER, PASSWORD) + "}\n"
                 + "databases {\n"
-                + quote(DB) + " { host = \"127.0.0.1\", port = " + relay.port()
-                + ", pool { size = 2, query-wait-timeout = 10s, server-login-retry = 1s } }\n"
+                + relay.database(DB, "pool { size = 2, query-wait-timeout = 10s, server-login-retry = 1s }")
                 + "}";
     });
-
-    @AfterAll
-    static void stopRelay() {
-        if (relay != null) {
-            relay.close();
-        }
-    }
 
     @Test
     void serverLostInsideATransactionIs08006AndTheClientCarriesOn() throws Exception {
@@ -60,7 +48,7 @@ class ServerFailureIT {
                 Statement st = c.createStatement()) {
             c.setAutoCommit(false);
             st.execute("INSERT INTO lost VALUES (1)");
-            relay.resetAll();
+            pgmux.relay().resetAll();
             Pool pool = pgmux.proxy().pool(DB, USER);
             Await.until(
                     "pgmux to notice its servers are gone",
@@ -89,8 +77,8 @@ class ServerFailureIT {
                 Statement st = c.createStatement()) {
             assertEquals(1, queryInt(st, "SELECT 1"));
             // PostgreSQL's host goes away: its connections drop and new ones are refused.
-            relay.refuseNew();
-            relay.resetAll();
+            pgmux.relay().refuseNew();
+            pgmux.relay().resetAll();
             try {
                 Pool pool = pgmux.proxy().pool(DB, USER);
                 Await.until(
@@ -105,7 +93,7 @@ class ServerFailureIT {
                     assertTrue(millis < 10_000, "attempt " + attempt + " took " + millis + " ms");
                 }
             } finally {
-                relay.pass();
+                pgmux.relay().pass();
             }
             // server-login-retry is 1 s: the same client gets through again within a few seconds.
             Await.until("the client's queries to work again", Duration.ofSeconds(15), () -> {
@@ -119,13 +107,6 @@ class ServerFailureIT {
         try (Connection c = pgmux.connect(DB, USER, PASSWORD);
                 Statement st = c.createStatement()) {
             assertEquals(2, queryInt(st, "SELECT 2"), "a new client too");
-        }
-    }
-
-    private static int queryInt(Statement st, String sql) throws SQLException {
-        try (ResultSet rs = st.executeQuery(sql)) {
-            rs.next();
-            return rs.getInt(1);
         }
     }
 }

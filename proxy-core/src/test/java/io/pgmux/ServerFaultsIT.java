@@ -1,5 +1,6 @@
 package io.pgmux;
 
+import static io.pgmux.Sql.queryInt;
 import static io.pgmux.TestProxy.database;
 import static io.pgmux.TestProxy.quote;
 import static io.pgmux.TestProxy.user;
@@ -23,12 +24,13 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Faults on the server side and clients that vanish at awkward moments: server connections killed by PostgreSQL
@@ -57,28 +59,24 @@ class ServerFaultsIT {
     private static final String CONNECTION_FAILURE = "08006";
     private static final String ADMIN_SHUTDOWN = "57P01";
 
-    private static FaultRelay relay;
-
     @RegisterExtension
-    static final PgmuxExtension pgmux = new PgmuxExtension(pg -> {
+    static final PgmuxExtension pgmux = PgmuxExtension.withRelay((pg, relay) -> {
         pg.createUser(USER, PASSWORD);
         pg.createDatabase(DB, USER);
-        relay = FaultRelay.start(pg.host(), pg.port());
-        String viaRelay = "host = \"127.0.0.1\", port = " + relay.port() + ", dbname = " + quote(DB);
+        String sameDb = "dbname = " + quote(DB);
         // Cleartext logins, so that WireClient can log in.
         return "auth.type = plain\n"
                 + "auth.users {\n" + user(USER, PASSWORD) + "}\n"
                 + "databases {\n"
                 + database(DB, pg, "pool { size = 1, query-wait-timeout = 15s }")
-                + database(KILL_DB, pg, "dbname = " + quote(DB) + ", pool { size = 4 }")
-                + quote(RESET_DB) + " { " + viaRelay + " }\n"
-                + quote(HALF_CLOSE_DB) + " { " + viaRelay + " }\n"
-                + quote(DOWN_DB) + " { " + viaRelay + " }\n"
+                + database(KILL_DB, pg, sameDb + ", pool { size = 4 }")
+                + relay.database(RESET_DB, sameDb)
+                + relay.database(HALF_CLOSE_DB, sameDb)
+                + relay.database(DOWN_DB, sameDb)
                 // No login back-off here: these tests check each stalled login, one right after another.
-                + quote(STALL_DB) + " { " + viaRelay
-                + ", pool { server-connect-timeout = 1s, server-login-retry = 0s } }\n"
-                + quote(LATENCY_DB) + " { " + viaRelay + " }\n"
-                + quote(RETRY_DB) + " { " + viaRelay + ", pool { server-login-retry = 1s } }\n"
+                + relay.database(STALL_DB, sameDb + ", pool { server-connect-timeout = 1s, server-login-retry = 0s }")
+                + relay.database(LATENCY_DB, sameDb)
+                + relay.database(RETRY_DB, sameDb + ", pool { server-login-retry = 1s }")
                 + "}";
     });
 
@@ -90,18 +88,6 @@ class ServerFaultsIT {
                 Statement st = c.createStatement()) {
             st.execute("CREATE TABLE IF NOT EXISTS sink (n int)");
         }
-    }
-
-    @AfterAll
-    static void stopRelay() {
-        if (relay != null) {
-            relay.close();
-        }
-    }
-
-    @AfterEach
-    void relayPassesAgain() {
-        relay.pass();
     }
 
     // ---- PostgreSQL kills a server connection -----------------------------------------------------------------------
@@ -198,35 +184,30 @@ class ServerFaultsIT {
 
     // ---- the network between pgmux and PostgreSQL fails ----------------------------------------------------------
 
-    @Test
-    void relayResettingConnectionsMidQueryFailsTheClientWith08006() throws Exception {
-        try (Connection client = pgmux.connect(RESET_DB, USER, PASSWORD, "prepareThreshold=0")) {
-            // PostgreSQL notices the dead connection only when the sleep ends and it writes: keep it short.
-            CompletableFuture<SQLException> sleeping = failureOf(client, "SELECT pg_sleep(3)");
-            Await.until("the query to run", Duration.ofSeconds(10), () -> running(USER, "pg_sleep(3)"));
+    /** What the network does to the open connections in the middle of a query; each with a pool of its own. */
+    enum MidQueryFault {
+        RESET(RESET_DB, FaultRelay::resetAll),
+        HALF_CLOSE(HALF_CLOSE_DB, FaultRelay::halfCloseAll);
 
-            long start = System.nanoTime();
-            relay.resetAll();
-            SQLException e = sleeping.get(2, TimeUnit.SECONDS);
-            long millis = (System.nanoTime() - start) / 1_000_000;
+        final String database;
+        final Consumer<FaultRelay> strike;
 
-            assertNotNull(e, "the query failed");
-            assertEquals(CONNECTION_FAILURE, e.getSQLState(), e.toString());
-            assertTrue(millis < 2_000, "error after " + millis + " ms");
-            assertEquals(1, queryInt(client, "SELECT 1"), "the same client goes on, on a new server");
+        MidQueryFault(String database, Consumer<FaultRelay> strike) {
+            this.database = database;
+            this.strike = strike;
         }
-        awaitNoBusyServer();
     }
 
-    @Test
-    void relayHalfClosingConnectionsMidQueryFailsTheClientWith08006() throws Exception {
-        try (Connection client = pgmux.connect(HALF_CLOSE_DB, USER, PASSWORD, "prepareThreshold=0")) {
+    @ParameterizedTest
+    @EnumSource(MidQueryFault.class)
+    void relayFailingConnectionsMidQueryFailsTheClientWith08006(MidQueryFault fault) throws Exception {
+        try (Connection client = pgmux.connect(fault.database, USER, PASSWORD, "prepareThreshold=0")) {
             // PostgreSQL notices the dead connection only when the sleep ends and it writes: keep it short.
             CompletableFuture<SQLException> sleeping = failureOf(client, "SELECT pg_sleep(3)");
             Await.until("the query to run", Duration.ofSeconds(10), () -> running(USER, "pg_sleep(3)"));
 
             long start = System.nanoTime();
-            relay.halfCloseAll();
+            fault.strike.accept(pgmux.relay());
             SQLException e = sleeping.get(2, TimeUnit.SECONDS);
             long millis = (System.nanoTime() - start) / 1_000_000;
 
@@ -243,16 +224,18 @@ class ServerFaultsIT {
         try (Connection client = pgmux.connect(DOWN_DB, USER, PASSWORD, "prepareThreshold=0")) {
             assertEquals(1, queryInt(client, "SELECT 1"));
             dropServersOf(DOWN_DB);
-            relay.dropNew();
+            pgmux.relay().dropNew();
 
             long start = System.nanoTime();
             SQLException e = assertThrows(SQLException.class, () -> queryInt(client, "SELECT 2"));
             long millis = (System.nanoTime() - start) / 1_000_000;
             assertEquals(CONNECTION_FAILURE, e.getSQLState(), e.toString());
-            assertTrue(e.getMessage().contains(Integer.toString(relay.port())), "names the server: " + e.getMessage());
+            assertTrue(
+                    e.getMessage().contains(Integer.toString(pgmux.relay().port())),
+                    "names the server: " + e.getMessage());
             assertTrue(millis < 5_000, "error after " + millis + " ms; server-connect-timeout is 15 s");
 
-            relay.pass();
+            pgmux.relay().pass();
             int value = Await.until(
                     "a query through pgmux to succeed once PostgreSQL is reachable again",
                     Duration.ofSeconds(10),
@@ -278,8 +261,8 @@ class ServerFaultsIT {
         try (Connection client = pgmux.connect(RETRY_DB, USER, PASSWORD, "prepareThreshold=0")) {
             assertEquals(1, queryInt(client, "SELECT 1"));
             dropServersOf(RETRY_DB);
-            relay.dropNew();
-            int before = relay.acceptedCount();
+            pgmux.relay().dropNew();
+            int before = pgmux.relay().acceptedCount();
 
             long start = System.nanoTime();
             for (int i = 0; i < 10; i++) {
@@ -287,7 +270,7 @@ class ServerFaultsIT {
                 assertEquals(CONNECTION_FAILURE, e.getSQLState(), e.toString());
             }
             long millis = (System.nanoTime() - start) / 1_000_000;
-            int attempts = relay.acceptedCount() - before;
+            int attempts = pgmux.relay().acceptedCount() - before;
 
             assertTrue(millis < 900, "10 failed queries took " + millis + " ms: they must not wait for a retry");
             assertEquals(1, attempts, "connection attempts to PostgreSQL within server-login-retry (1 s)");
@@ -299,7 +282,7 @@ class ServerFaultsIT {
         try (Connection client = pgmux.connect(STALL_DB, USER, PASSWORD, "prepareThreshold=0")) {
             assertEquals(1, queryInt(client, "SELECT 1"));
             dropServersOf(STALL_DB);
-            relay.stall();
+            pgmux.relay().stall();
 
             long start = System.nanoTime();
             SQLException e = assertThrows(SQLException.class, () -> queryInt(client, "SELECT 2"));
@@ -309,7 +292,7 @@ class ServerFaultsIT {
             assertTrue(e.getMessage().contains("server_connect_timeout"), e.getMessage());
             assertTrue(millis >= 900 && millis < 3_000, "error after " + millis + " ms for a 1 s timeout");
 
-            relay.pass();
+            pgmux.relay().pass();
             assertEquals(3, queryInt(client, "SELECT 3"), "the same client, once the network passes again");
         }
     }
@@ -320,18 +303,18 @@ class ServerFaultsIT {
         try (Connection client = pgmux.connect(STALL_DB, USER, PASSWORD, "prepareThreshold=0")) {
             assertEquals(1, queryInt(client, "SELECT 1"));
             dropServersOf(STALL_DB);
-            relay.stall();
+            pgmux.relay().stall();
 
             SQLException e = assertThrows(SQLException.class, () -> queryInt(client, "SELECT 2"));
 
             assertTrue(e.getMessage().contains("within 1s"), e.getMessage());
-            relay.pass();
+            pgmux.relay().pass();
         }
     }
 
     @Test
     void latencyDoesNotMixUpConcurrentClients() throws Exception {
-        relay.latency(Duration.ofMillis(20));
+        pgmux.relay().latency(Duration.ofMillis(20));
         List<CompletableFuture<Void>> clients = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             int id = i;
@@ -512,7 +495,7 @@ class ServerFaultsIT {
     /** Closes the pool's servers from the PostgreSQL side and waits until pgmux has seen them go. */
     private void dropServersOf(String database) {
         Pool pool = pgmux.proxy().pool(database, USER);
-        relay.resetAll();
+        pgmux.relay().resetAll();
         Await.until(
                 "pgmux to drop the servers of " + database,
                 Duration.ofSeconds(5),
@@ -530,18 +513,7 @@ class ServerFaultsIT {
     }
 
     private boolean running(String user, String query) {
-        try (Connection c = pg.connect(DB);
-                PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE usename = ?"
-                        + " AND state = 'active' AND query LIKE ?")) {
-            ps.setString(1, user);
-            ps.setString(2, "%" + query + "%");
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getInt(1) > 0;
-            }
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
-        }
+        return PgActivity.isRunning(pg, DB, user, query);
     }
 
     private int countSink() throws SQLException {
@@ -563,13 +535,5 @@ class ServerFaultsIT {
                 return e;
             }
         });
-    }
-
-    private static int queryInt(Connection c, String sql) throws SQLException {
-        try (Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery(sql)) {
-            rs.next();
-            return rs.getInt(1);
-        }
     }
 }

@@ -1,5 +1,7 @@
 package io.pgmux;
 
+import static io.pgmux.Sql.backendPid;
+import static io.pgmux.Sql.queryString;
 import static io.pgmux.TestProxy.database;
 import static io.pgmux.TestProxy.quote;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,11 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgmux.config.PoolMode;
 import io.pgmux.pool.Pool;
-import io.pgmux.testkit.TestPostgres;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -27,11 +26,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Per-user pool settings ({@code auth.users.<user>.pool}): they go over the database's, for every pool of that user.
@@ -56,17 +53,13 @@ class UserOverridesIT {
     private static final int DATABASE_SIZE = 3;
     private static final Duration TIMEOUT = Duration.ofSeconds(20);
 
-    private static TestPostgres pg;
-    private static TestProxy proxy;
-
-    @BeforeAll
-    static void start() {
-        pg = TestPostgres.shared();
+    @RegisterExtension
+    static final PgmuxExtension pgmux = new PgmuxExtension(pg -> {
         for (String user : List.of(SMALL, DEFAULT, SESSION, OWNER)) {
             pg.createUser(user, PASSWORD);
         }
         pg.createDatabase(DB, DEFAULT);
-        proxy = TestProxy.start("pool.query-wait-timeout = 30s\n"
+        return "pool.query-wait-timeout = 30s\n"
                 + "auth.users {\n"
                 + user(SMALL, "pool { size = 1 }")
                 + user(DEFAULT, "")
@@ -79,20 +72,8 @@ class UserOverridesIT {
                         pg,
                         "dbname = " + quote(DB) + ", user = " + quote(OWNER) + ", password = " + quote(PASSWORD)
                                 + ", pool { size = " + DATABASE_SIZE + " }")
-                + "}");
-    }
-
-    @AfterEach
-    void serversBack() {
-        proxy.awaitAllReleased();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (proxy != null) {
-            proxy.close();
-        }
-    }
+                + "}";
+    });
 
     /** An {@code auth.users} entry with more keys. */
     private static String user(String name, String more) {
@@ -103,8 +84,8 @@ class UserOverridesIT {
     void aUserWithPoolSizeOneGetsOneServerWhileAnotherGetsTheDatabasesSize() throws Exception {
         // Pools learn the server's parameters from their first client's login; do that before the race.
         for (String user : List.of(SMALL, DEFAULT)) {
-            try (Connection c = proxy.connect(DB, user, PASSWORD)) {
-                pid(c);
+            try (Connection c = pgmux.proxy().connect(DB, user, PASSWORD)) {
+                backendPid(c);
             }
         }
         AtomicBoolean done = new AtomicBoolean();
@@ -112,7 +93,7 @@ class UserOverridesIT {
         Thread sampler = new Thread(
                 () -> {
                     while (!done.get()) {
-                        maxSmallServers.accumulateAndGet(pg.countConnections(SMALL), Math::max);
+                        maxSmallServers.accumulateAndGet(pgmux.postgres().countConnections(SMALL), Math::max);
                         Await.pause(20);
                     }
                 },
@@ -139,8 +120,8 @@ class UserOverridesIT {
                     seen -> seen.get(0).leased() == clients
                             && seen.get(1).leased() == 1
                             && seen.get(1).waiting() == clients - 1);
-            assertEquals(clients, pg.countConnections(DEFAULT), "servers PostgreSQL sees for " + DEFAULT);
-            assertEquals(1, pg.countConnections(SMALL), "servers PostgreSQL sees for " + SMALL);
+            assertEquals(clients, pgmux.postgres().countConnections(DEFAULT), "servers PostgreSQL sees for " + DEFAULT);
+            assertEquals(1, pgmux.postgres().countConnections(SMALL), "servers PostgreSQL sees for " + SMALL);
             assertEquals(1, counts(SMALL).maxSize());
             assertEquals(DATABASE_SIZE, counts(DEFAULT).maxSize());
 
@@ -161,10 +142,10 @@ class UserOverridesIT {
 
     @Test
     void aSessionModeUserKeepsItsServerWhileATransactionModeUserShares() throws Exception {
-        try (Connection s1 = proxy.connect(DB, SESSION, PASSWORD);
-                Connection s2 = proxy.connect(DB, SESSION, PASSWORD);
-                Connection t1 = proxy.connect(DB, SMALL, PASSWORD);
-                Connection t2 = proxy.connect(DB, SMALL, PASSWORD)) {
+        try (Connection s1 = pgmux.proxy().connect(DB, SESSION, PASSWORD);
+                Connection s2 = pgmux.proxy().connect(DB, SESSION, PASSWORD);
+                Connection t1 = pgmux.proxy().connect(DB, SMALL, PASSWORD);
+                Connection t2 = pgmux.proxy().connect(DB, SMALL, PASSWORD)) {
             List<Integer> session1 = new ArrayList<>();
             List<Integer> session2 = new ArrayList<>();
             Set<Integer> shared = new HashSet<>();
@@ -180,37 +161,40 @@ class UserOverridesIT {
             assertNotEquals(session1.get(0), session2.get(0), "each session client has a server of its own");
             assertEquals(1, shared.size(), "both transaction-mode clients on the one server: " + shared);
 
-            Pool session = proxy.pool(DB, SESSION);
+            Pool session = pgmux.proxy().pool(DB, SESSION);
             assertEquals(PoolMode.SESSION, session.settings().mode());
             assertEquals(DATABASE_SIZE, session.settings().size());
             assertEquals(2, session.counts().leased(), "session clients keep their servers between transactions");
-            assertEquals(PoolMode.TRANSACTION, proxy.pool(DB, SMALL).settings().mode());
+            assertEquals(
+                    PoolMode.TRANSACTION,
+                    pgmux.proxy().pool(DB, SMALL).settings().mode());
             // pgmux releases the server right after relaying ReadyForQuery, so the client may look first.
             Await.until(
                     "the transaction-mode pool to have its server back",
                     java.time.Duration.ofSeconds(5),
-                    () -> proxy.pool(DB, SMALL).counts().leased() == 0);
+                    () -> pgmux.proxy().pool(DB, SMALL).counts().leased() == 0);
         }
     }
 
     @Test
     void onADatabaseThatForcesTheServerUserTheClientsOwnOverridesApply() throws Exception {
-        try (Connection small = proxy.connect(FORCED_DB, SMALL, PASSWORD);
-                Connection plain = proxy.connect(FORCED_DB, DEFAULT, PASSWORD)) {
-            assertEquals(OWNER, one(small, "SELECT current_user"));
-            assertEquals(OWNER, one(plain, "SELECT current_user"));
+        try (Connection small = pgmux.proxy().connect(FORCED_DB, SMALL, PASSWORD);
+                Connection plain = pgmux.proxy().connect(FORCED_DB, DEFAULT, PASSWORD)) {
+            assertEquals(OWNER, queryString(small, "SELECT current_user"));
+            assertEquals(OWNER, queryString(plain, "SELECT current_user"));
         }
         // The client with overrides has a pool of its own, the others share the forced user's.
-        assertEquals(1, proxy.pool(FORCED_DB, SMALL).settings().size());
-        assertEquals(DATABASE_SIZE, proxy.pool(FORCED_DB, OWNER).settings().size());
+        assertEquals(1, pgmux.proxy().pool(FORCED_DB, SMALL).settings().size());
+        assertEquals(
+                DATABASE_SIZE, pgmux.proxy().pool(FORCED_DB, OWNER).settings().size());
     }
 
     /** BEGIN, the backend PID, then waits for {@code release} before COMMIT: a transaction holding its server. */
     private static Callable<Integer> holdTransaction(String user, CountDownLatch release) {
         return () -> {
-            try (Connection c = proxy.connect(DB, user, PASSWORD)) {
+            try (Connection c = pgmux.proxy().connect(DB, user, PASSWORD)) {
                 c.setAutoCommit(false);
-                int pid = pid(c);
+                int pid = backendPid(c);
                 if (!release.await(TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
                     throw new TimeoutException("never released");
                 }
@@ -222,7 +206,7 @@ class UserOverridesIT {
 
     private static int transactionPid(Connection c) throws SQLException {
         c.setAutoCommit(false);
-        int pid = pid(c);
+        int pid = backendPid(c);
         c.commit();
         return pid;
     }
@@ -236,18 +220,6 @@ class UserOverridesIT {
     }
 
     private static Pool.Counts counts(String user) {
-        return proxy.pool(DB, user).counts();
-    }
-
-    private static int pid(Connection c) throws SQLException {
-        return Integer.parseInt(one(c, "SELECT pg_backend_pid()"));
-    }
-
-    private static String one(Connection c, String sql) throws SQLException {
-        try (Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery(sql)) {
-            rs.next();
-            return rs.getString(1);
-        }
+        return pgmux.proxy().pool(DB, user).counts();
     }
 }
