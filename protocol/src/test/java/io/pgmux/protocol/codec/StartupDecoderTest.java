@@ -136,37 +136,6 @@ class StartupDecoderTest {
         assertFalse(channel.finish());
     }
 
-    /**
-     * Thousands of idle clients keep their startup parameters for their whole connection: two clients that send the
-     * same names and values hold one copy of each string, not one per client.
-     */
-    @Test
-    void clientsSendingTheSameStartupParametersShareOneCopyOfEachString() {
-        List<Map.Entry<String, String>> first = decodeStartupParameters();
-        List<Map.Entry<String, String>> second = decodeStartupParameters();
-
-        assertEquals(first, second);
-        for (int i = 0; i < first.size(); i++) {
-            assertSame(
-                    first.get(i).getKey(),
-                    second.get(i).getKey(),
-                    "name " + first.get(i).getKey());
-            assertSame(
-                    first.get(i).getValue(),
-                    second.get(i).getValue(),
-                    "value of " + first.get(i).getKey());
-        }
-    }
-
-    /** The parameters of {@link #STARTUP}, decoded from a copy of its bytes on a channel of its own. */
-    private List<Map.Entry<String, String>> decodeStartupParameters() {
-        EmbeddedChannel channel = channel();
-        assertTrue(channel.writeInbound(input(STARTUP.clone())));
-        StartupMessage startup = channel.readInbound();
-        assertFalse(channel.finish());
-        return List.copyOf(startup.parameters().entrySet());
-    }
-
     @Test
     void startupMessageKeepsItsParametersInOrderAndSwapsInTheFrameDecoder() {
         EmbeddedChannel channel = channel();
