@@ -8,8 +8,6 @@ import io.pgmux.protocol.PgmuxException;
 import io.pgmux.protocol.SqlState;
 import io.pgmux.protocol.message.SslRequest;
 import java.util.List;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLParameters;
 
 /**
  * One-shot, first in a server channel's pipeline when {@code tls.server.mode} is not {@code disable}: it holds back
@@ -75,13 +73,8 @@ public final class ServerTlsNegotiator extends ByteToMessageDecoder {
 
     private void startHandshake(ChannelHandlerContext ctx) {
         phase = Phase.HANDSHAKING;
+        // The peer host and port go to the engine: verify-full's host name check (set up in TlsContexts) needs them.
         SslHandler ssl = tls.context().orElseThrow().newHandler(ctx.alloc(), host, port);
-        if (tls.verifiesHostName()) {
-            SSLEngine engine = ssl.engine();
-            SSLParameters parameters = engine.getSSLParameters();
-            parameters.setEndpointIdentificationAlgorithm("HTTPS");
-            engine.setSSLParameters(parameters);
-        }
         ctx.pipeline().addFirst("tls", ssl);
         ssl.handshakeFuture().addListener(f -> {
             if (f.isSuccess()) {

@@ -60,11 +60,6 @@ public final class TlsContexts {
         public boolean requiresTls() {
             return mode.compareTo(TlsMode.REQUIRE) >= 0;
         }
-
-        /** Whether the server's host name must match its certificate (verify-full). */
-        public boolean verifiesHostName() {
-            return mode == TlsMode.VERIFY_FULL;
-        }
     }
 
     public ClientSide client() {
@@ -142,6 +137,7 @@ public final class TlsContexts {
             builder.trustManager(tls.ca().get().toFile());
         }
         // else: the JVM's default trust store
+        // verify-full: the one place the host name check is set; the engine gets the host from newHandler(host, port).
         builder.endpointIdentificationAlgorithm(tls.mode() == TlsMode.VERIFY_FULL ? "HTTPS" : null);
         return build(builder, "tls.server.ca", problems);
     }
