@@ -214,7 +214,8 @@ public final class Main {
         e.problems().forEach(p -> err.println("  " + p));
     }
 
-    static String version() {
+    /** pgmux's version, from the build; "unknown" when run from classes without it. */
+    public static String version() {
         try (InputStream in = Main.class.getResourceAsStream("version.properties")) {
             Properties properties = new Properties();
             if (in != null) {

@@ -12,7 +12,6 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.pgmux.admin.AdminActions;
-import io.pgmux.admin.AdminConsole;
 import io.pgmux.auth.AuthQuery;
 import io.pgmux.auth.ClientAuthenticator;
 import io.pgmux.auth.UserDirectory;
@@ -21,6 +20,7 @@ import io.pgmux.client.ClientContext;
 import io.pgmux.client.ClientInitializer;
 import io.pgmux.config.ConfigException;
 import io.pgmux.config.DurationFormat;
+import io.pgmux.config.MetricsConfig;
 import io.pgmux.config.PgmuxConfig;
 import io.pgmux.metrics.HttpEndpoints;
 import io.pgmux.metrics.PgmuxMetrics;
@@ -64,11 +64,14 @@ public final class PgmuxServer implements AutoCloseable, AdminActions {
     private final EventLoopGroup workers;
     private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
     private final PoolRegistry registry;
-    private final ClientContext context;
+    private final ServerConnector connector;
+    private final ClientInitializer clientInitializer;
     private final PgmuxMetrics metrics = new PgmuxMetrics();
     private Housekeeper housekeeper;
-    private Channel listener;
+    private volatile Channel listener;
+    /** The metrics endpoint; replaced by a reload that changes {@code metrics}. Guarded by {@code this}. */
     private HttpEndpoints http;
+
     private final AtomicBoolean closed = new AtomicBoolean();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
 
@@ -101,16 +104,20 @@ public final class PgmuxServer implements AutoCloseable, AdminActions {
         this.acceptors = transport.newGroup(1, new DefaultThreadFactory("pgmux-accept", true));
         this.workers = transport.newGroup(
                 Runtime.getRuntime().availableProcessors(), new DefaultThreadFactory("pgmux-io", true));
-        int maxMessageSize = (int) Math.min(config.maxMessageSize(), Integer.MAX_VALUE);
-        ServerConnector connector = new ServerConnector(transport, maxMessageSize, tls.server());
+        int maxMessageSize = maxMessageSize(config);
+        this.connector = new ServerConnector(transport, maxMessageSize, tls.server());
         this.registry = new PoolRegistry(config, connector, System::nanoTime, metrics);
         this.authenticator = new ClientAuthenticator(
                 config.auth().type(),
                 new UserDirectory(config.auth().users(), random),
                 new AuthQuery(registry, connector));
-        this.context =
-                new ClientContext(registry, authenticator, new CancelRouter(random), connector, metrics, tls.client());
-        AdminConsole.register(registry, this);
+        ClientContext context =
+                new ClientContext(registry, authenticator, new CancelRouter(random), connector, metrics, this);
+        this.clientInitializer = new ClientInitializer(context, maxMessageSize, tls.client(), clients);
+    }
+
+    private static int maxMessageSize(PgmuxConfig config) {
+        return (int) Math.min(config.maxMessageSize(), Integer.MAX_VALUE);
     }
 
     private static TlsContexts tlsContexts(PgmuxConfig config) {
@@ -126,7 +133,6 @@ public final class PgmuxServer implements AutoCloseable, AdminActions {
      * port is real even when 0 was asked).
      */
     public InetSocketAddress start() throws InterruptedException {
-        int maxMessageSize = (int) Math.min(config.maxMessageSize(), Integer.MAX_VALUE);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(acceptors, workers)
                 .channel(transport.serverChannel())
@@ -138,7 +144,7 @@ public final class PgmuxServer implements AutoCloseable, AdminActions {
                 .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator())
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, ServerConnector.WATER_MARK)
-                .childHandler(new ClientInitializer(context, maxMessageSize, clients));
+                .childHandler(clientInitializer);
         listener = bootstrap
                 .bind(config.listen().host(), config.listen().port())
                 .sync()
@@ -150,11 +156,17 @@ public final class PgmuxServer implements AutoCloseable, AdminActions {
         log.info("pgmux listening on {}:{} ({} transport)", address.getHostString(), address.getPort(), transport);
         metrics.bindEventLoops(workers);
         if (config.metrics().enabled()) {
-            Channel clients = listener;
-            http = HttpEndpoints.start(
-                    config.metrics(), acceptors, workers, transport, metrics, registry, clients::isActive);
+            synchronized (this) {
+                http = startHttp(config.metrics());
+            }
         }
         return address;
+    }
+
+    /** Binds {@code /metrics}, {@code /health} and {@code /ready}; {@code /health} follows the client listener. */
+    private HttpEndpoints startHttp(MetricsConfig settings) throws InterruptedException {
+        Channel clients = listener;
+        return HttpEndpoints.start(settings, acceptors, workers, transport, metrics, registry, clients::isActive);
     }
 
     /** pgmux's meters; they count whether or not {@code metrics.enabled} serves them over HTTP. */
@@ -163,7 +175,7 @@ public final class PgmuxServer implements AutoCloseable, AdminActions {
     }
 
     /** Where {@code /metrics}, {@code /health} and {@code /ready} are served; empty when metrics are disabled. */
-    public Optional<InetSocketAddress> metricsAddress() {
+    public synchronized Optional<InetSocketAddress> metricsAddress() {
         return Optional.ofNullable(http).map(HttpEndpoints::address);
     }
 
@@ -202,16 +214,20 @@ public final class PgmuxServer implements AutoCloseable, AdminActions {
     }
 
     /**
-     * Reads the configuration again from where it came from (file, environment, -D, auth.file) and applies it:
-     * every setting except {@code listen}, the metrics endpoint, {@code tls} and {@code max-message-size} takes
-     * effect, on existing pools too; those keep their running values (and SHOW CONFIG shows those). An invalid
-     * configuration is refused with one log line naming the keys, and the running one stays in force. Blocks on
-     * file I/O: runs on the maintenance thread, never on an event loop.
+     * Reads the configuration again from where it came from (file, environment, -D, auth.file) and the TLS files it
+     * names, and applies it: every setting except {@code listen} takes effect. Pools change at once; TLS and
+     * {@code max-message-size} apply to connections opened afterwards (open ones keep theirs); a changed
+     * {@code metrics} block moves the HTTP endpoint. An invalid configuration, or a TLS file that cannot be used, is
+     * refused with one log line naming the keys, and the running one stays in force. {@link #config()} (and SHOW
+     * CONFIG) shows what is in force afterwards. Blocks on file I/O and on binding the metrics endpoint: runs on the
+     * maintenance thread, never on an event loop.
      */
     private void reloadNow() {
         PgmuxConfig read;
+        TlsContexts tls;
         try {
             read = source.load();
+            tls = TlsContexts.from(read.tls());
         } catch (ConfigException e) {
             String problems = String.join("; ", e.problems());
             log.warn("reload refused, the running configuration stays in force: {}", problems);
@@ -222,33 +238,114 @@ public final class PgmuxServer implements AutoCloseable, AdminActions {
             log.warn(
                     "reload: listen changed to {}; it takes a restart, pgmux keeps listening as before", read.listen());
         }
-        if (!read.metrics().equals(previous.metrics())) {
-            log.warn("reload: metrics changed to {}; it takes a restart, the endpoint stays as before", read.metrics());
-        }
-        if (!read.tls().equals(previous.tls())) {
-            log.warn("reload: tls changed; it takes a restart, TLS stays as before");
-        }
-        if (read.maxMessageSize() != previous.maxMessageSize()) {
-            log.warn("reload: max-message-size changed; it takes a restart, the running limit stays");
-        }
+        MetricsConfig metricsInForce = read.metrics().equals(previous.metrics())
+                ? previous.metrics()
+                : moveMetrics(previous.metrics(), read.metrics());
         PgmuxConfig next = new PgmuxConfig(
                 previous.listen(),
                 read.admin(),
-                previous.metrics(),
+                metricsInForce,
                 read.shutdownTimeout(),
-                previous.maxMessageSize(),
+                read.maxMessageSize(),
                 read.auth(),
                 read.pool(),
                 read.databases(),
-                previous.tls());
+                read.tls());
+        int maxMessageSize = maxMessageSize(next);
+        connector.reconfigure(maxMessageSize, tls.server());
+        clientInitializer.reconfigure(maxMessageSize, tls.client());
         registry.reconfigure(next, workers.next());
         authenticator.reconfigure(
                 next.auth().type(), new UserDirectory(next.auth().users(), random));
         config = next;
         log.info(
-                "configuration reloaded: {} database(s), {} user(s)",
+                "configuration reloaded: {} database(s), {} user(s); new connections use tls.client.mode = {},"
+                        + " tls.server.mode = {}",
                 next.databases().size(),
-                next.auth().users().size());
+                next.auth().users().size(),
+                next.tls().client().mode().configName(),
+                next.tls().server().mode().configName());
+    }
+
+    /**
+     * A reload changed {@code metrics}: stops the endpoint, or starts it, or moves it to the new address (connections
+     * to the old one are closed; scrapers reconnect). When the new address cannot be bound, the endpoint stays where it
+     * was (bound there again if it had to let go of its port to try) and the log says so. Returns the settings then in
+     * force; runs on the maintenance thread.
+     */
+    private synchronized MetricsConfig moveMetrics(MetricsConfig running, MetricsConfig wanted) {
+        if (closed.get() || listener == null) {
+            return wanted; // not serving (yet, or any more): start() binds what is configured
+        }
+        HttpEndpoints serving = http;
+        if (!wanted.enabled()) {
+            if (serving != null) {
+                serving.close();
+                http = null;
+                log.info("reload: metrics endpoint stopped (metrics.enabled = false)");
+            }
+            return wanted;
+        }
+        Binding moved = bind(wanted);
+        if (moved.failed()
+                && serving != null
+                && wanted.port() == serving.address().getPort()) {
+            // The new address shares the running endpoint's port (another host): let go of it and try again.
+            InetSocketAddress was = serving.address();
+            serving.close();
+            serving = null;
+            moved = bind(wanted);
+            if (moved.failed()) {
+                Binding back = bind(new MetricsConfig(true, was.getHostString(), was.getPort()));
+                serving = back.endpoints();
+                if (back.failed()) {
+                    log.error("reload: cannot bind the metrics endpoint on {} again: {}", was, back.failure());
+                }
+            }
+        }
+        if (!moved.failed()) {
+            if (serving != null) {
+                serving.close();
+            }
+            http = moved.endpoints();
+            log.info("reload: metrics endpoint now on {}", url(http));
+            return wanted;
+        }
+        http = serving;
+        if (serving == null) {
+            log.error("reload: {}; no metrics endpoint is served", moved.failure());
+            return disabled(running);
+        }
+        log.error("reload: {}; the metrics endpoint stays on {}", moved.failure(), url(serving));
+        return running;
+    }
+
+    /** An endpoint bound, or why it could not be. */
+    private record Binding(HttpEndpoints endpoints, String failure) {
+        boolean failed() {
+            return endpoints == null;
+        }
+    }
+
+    private Binding bind(MetricsConfig settings) {
+        try {
+            return new Binding(startHttp(settings), null);
+        } catch (IllegalStateException e) {
+            return new Binding(null, e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Binding(
+                    null, "metrics.port: interrupted while binding " + settings.host() + ":" + settings.port());
+        }
+    }
+
+    private static MetricsConfig disabled(MetricsConfig settings) {
+        return new MetricsConfig(false, settings.host(), settings.port());
+    }
+
+    private static String url(HttpEndpoints endpoints) {
+        InetSocketAddress address = endpoints.address();
+        return "http://" + address.getHostString() + ":" + address.getPort();
     }
 
     @Override
@@ -285,9 +382,10 @@ public final class PgmuxServer implements AutoCloseable, AdminActions {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        AdminConsole.forget(registry);
-        if (http != null) {
-            http.close();
+        synchronized (this) {
+            if (http != null) {
+                http.close();
+            }
         }
         if (listener != null) {
             listener.close().awaitUninterruptibly(5, TimeUnit.SECONDS);

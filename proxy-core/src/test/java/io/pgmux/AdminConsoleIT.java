@@ -11,12 +11,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.pgmux.WireClient.Bytes;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -192,6 +194,14 @@ class AdminConsoleIT {
             assertEquals("pgmux", find(config, "key", "admin.database").get("value"));
             assertEquals("0", find(config, "key", "listen.port").get("value"));
             assertFalse(config.toString().contains(APP_PW), "passwords never show");
+            assertEquals(
+                    "256MB", find(config, "key", "max-message-size").get("value"), "a size as pgmux check writes it");
+            assertEquals("256MB", find(config, "key", "max-message-size").get("default"));
+            assertEquals("2m", find(config, "key", "pool.query-wait-timeout").get("value"));
+            assertEquals("no", find(config, "key", "listen.port").get("changeable"));
+            assertEquals("yes", find(config, "key", "tls.client.mode").get("changeable"));
+            assertEquals("yes", find(config, "key", "metrics.port").get("changeable"));
+            assertEquals("yes", find(config, "key", "max-message-size").get("changeable"));
 
             List<String> statsColumns = columns(c, "SHOW STATS");
             assertEquals(
@@ -331,6 +341,50 @@ class AdminConsoleIT {
                 st.execute("shutdown");
                 own.server().stopped().get(20, TimeUnit.SECONDS);
                 assertThrows(SQLException.class, () -> st.execute("SHOW VERSION"));
+            }
+        }
+    }
+
+    /** A Bind of the unnamed statement to the unnamed portal, no parameters, announcing {@code resultFormats} codes. */
+    private static byte[] unnamedBind(int resultFormats) {
+        Bytes body = new Bytes().cstring("").cstring("").int16(0).int16(0);
+        return WireClient.typed('B', body.int16(resultFormats).build());
+    }
+
+    @Test
+    void aMalformedBindOrExecuteEndsTheConsoleSessionWith08P01AndTheConsoleCarriesOn() throws Exception {
+        // A Bind announcing two result formats and carrying none, and an Execute without its row limit.
+        Map<String, byte[]> malformedMessages = Map.of(
+                "Bind",
+                unnamedBind(2),
+                "Execute",
+                WireClient.typed('E', new Bytes().cstring("").int16(0).build()));
+        try (TestProxy own = TestProxy.start(
+                "auth.type = plain\nadmin.users = [\"" + ADMIN + "\"]\nauth.users {\n" + user(ADMIN, ADMIN_PW) + "}")) {
+            for (Map.Entry<String, byte[]> malformed : malformedMessages.entrySet()) {
+                try (WireClient console = WireClient.login(own.port(), "pgmux", ADMIN, ADMIN_PW)) {
+                    Bytes parse = new Bytes().cstring("").cstring("SHOW VERSION");
+                    console.sendTyped('P', parse.int16(0).build());
+                    if (malformed.getKey().equals("Execute")) {
+                        console.send(unnamedBind(0));
+                    }
+                    console.send(malformed.getValue());
+
+                    WireClient.Ending ending = console.readUntilClosed(Duration.ofSeconds(10));
+
+                    assertEquals("08P01", ending.sqlState(), ending::toString);
+                    Map<Character, String> error = ending.errors().get(0).fields();
+                    assertEquals("FATAL", error.get('V'), ending::toString);
+                    assertTrue(
+                            error.get('M').startsWith("invalid " + malformed.getKey() + " message"), error::toString);
+                    assertTrue(error.get('M').contains("message too short"), error::toString);
+                }
+            }
+            try (WireClient console = WireClient.login(own.port(), "pgmux", ADMIN, ADMIN_PW)) {
+                console.query("SHOW VERSION");
+                List<WireClient.Message> reply = console.readUntilReady();
+                assertTrue(reply.stream().anyMatch(m -> m.type() == 'D'), reply::toString);
+                assertEquals('I', reply.get(reply.size() - 1).transactionStatus());
             }
         }
     }

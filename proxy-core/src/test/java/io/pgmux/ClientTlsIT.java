@@ -15,8 +15,12 @@ import io.pgmux.TestCertificates.KeyType;
 import io.pgmux.client.ClientSession;
 import io.pgmux.testkit.TestPostgres;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.cert.X509Certificate;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -25,6 +29,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -69,13 +74,99 @@ class ClientTlsIT {
     }
 
     private static TestProxy proxy(String mode, String more) {
-        return TestProxy.start(more + "\ntls.client { mode = " + mode + ", cert = "
-                + quote(pgmuxCert.cert().toString())
-                + ", key = " + quote(pgmuxCert.key().toString()) + ", ca = "
-                + quote(ca.caCert().toString()) + " }\n"
+        return TestProxy.start(more + "\n" + settings(mode, pgmuxCert.cert(), pgmuxCert.key()));
+    }
+
+    /** tls.client with {@code mode}, pgmux's certificate and key from {@code cert} and {@code key}, and the users. */
+    private static String settings(String mode, Path cert, Path key) {
+        return "tls.client { mode = " + mode + ", cert = " + quote(cert.toString()) + ", key = "
+                + quote(key.toString()) + ", ca = " + quote(ca.caCert().toString()) + " }\n"
                 + "tls.server.mode = disable\n"
                 + "auth.users {\n" + user(USER, PASSWORD) + user("pgmux", "admin-pw") + "}\n"
-                + "databases {\n" + database(DB, pg, "") + "}");
+                + "databases {\n" + database(DB, pg, "") + "}";
+    }
+
+    /** The console's RELOAD, over TLS when pgmux offers it. */
+    private static void reload(TestProxy proxy) throws SQLException {
+        try (Connection admin = proxy.connect("pgmux", "pgmux", "admin-pw", "sslmode=prefer");
+                Statement console = admin.createStatement()) {
+            console.execute("RELOAD");
+        }
+    }
+
+    /** The subject of the certificate pgmux presents to a new TLS client (which trusts this test's CA). */
+    private static String presentedCertificate(TestProxy proxy) throws IOException {
+        try (Socket plain = new Socket()) {
+            plain.connect(new InetSocketAddress("127.0.0.1", proxy.port()), 5_000);
+            plain.setSoTimeout(10_000);
+            plain.getOutputStream()
+                    .write(WireClient.untyped(
+                            new WireClient.Bytes().int32(80877103).build()));
+            assertEquals('S', plain.getInputStream().read());
+            try (SSLSocket tls = (SSLSocket) ca.socketFactory().createSocket(plain, "127.0.0.1", proxy.port(), true)) {
+                tls.startHandshake();
+                X509Certificate leaf = (X509Certificate) tls.getSession().getPeerCertificates()[0];
+                return leaf.getSubjectX500Principal().getName();
+            }
+        }
+    }
+
+    @Test
+    void aReloadServesANewCertificateToNewClientsAndOldClientsCarryOn() throws Exception {
+        Path cert = dir.resolve("reloaded.crt");
+        Path key = dir.resolve("reloaded.key");
+        Files.copy(pgmuxCert.cert(), cert, StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(pgmuxCert.key(), key, StandardCopyOption.REPLACE_EXISTING);
+        try (TestProxy proxy = TestProxy.start(settings("require", cert, key));
+                Connection before = proxy.connect(DB, USER, PASSWORD, "sslmode=require");
+                Statement st = before.createStatement()) {
+            assertEquals("CN=pgmux", presentedCertificate(proxy));
+
+            Issued renewed = ca.issue("pgmux-renewed", KeyType.EC, "127.0.0.1", "localhost");
+            Files.copy(renewed.cert(), cert, StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(renewed.key(), key, StandardCopyOption.REPLACE_EXISTING);
+            reload(proxy);
+
+            assertEquals("CN=pgmux-renewed", presentedCertificate(proxy));
+            try (Connection after =
+                            proxy.connect(DB, USER, PASSWORD, "sslmode=verify-full", "sslrootcert=" + ca.caCert());
+                    Statement afterSt = after.createStatement()) {
+                assertEquals(1, queryInt(afterSt, "SELECT 1"));
+            }
+            assertEquals(1, queryInt(st, "SELECT 1"), "a client of the old certificate carries on");
+
+            // A file that is not a certificate is refused like any invalid config; the running certificate stays.
+            Files.writeString(cert, "not a certificate\n");
+            SQLException refused = assertThrows(SQLException.class, () -> reload(proxy));
+            assertEquals("F0000", refused.getSQLState(), refused.toString());
+            assertTrue(refused.getMessage().contains("tls.client.cert"), refused.getMessage());
+            assertEquals("CN=pgmux-renewed", presentedCertificate(proxy));
+            assertEquals(1, queryInt(st, "SELECT 1"));
+        }
+    }
+
+    @Test
+    void requireSetByAReloadRefusesNewPlainTextClientsWith28000() throws Exception {
+        try (TestProxy proxy = proxy("disable");
+                Connection plainBefore = proxy.connect(DB, USER, PASSWORD, "sslmode=disable");
+                Statement st = plainBefore.createStatement()) {
+            proxy.rewrite(settings("require", pgmuxCert.cert(), pgmuxCert.key()));
+            reload(proxy);
+
+            SQLException e =
+                    assertThrows(SQLException.class, () -> proxy.connect(DB, USER, PASSWORD, "sslmode=disable"));
+            assertEquals("28000", e.getSQLState(), e.toString());
+            assertTrue(e.getMessage().contains("tls.client.mode = require"), e.getMessage());
+            try (Connection tls = proxy.connect(DB, USER, PASSWORD, "sslmode=require");
+                    Statement tlsSt = tls.createStatement()) {
+                assertEquals(1, queryInt(tlsSt, "SELECT 1"));
+            }
+            assertEquals(1, queryInt(st, "SELECT 1"), "a plain-text client from before the reload carries on");
+            try (Connection admin = proxy.connect("pgmux", "pgmux", "admin-pw", "sslmode=require")) {
+                Map<String, String> mode = ConsoleRows.showRow(admin, "SHOW CONFIG", "key", "tls.client.mode");
+                assertEquals("require", mode.get("value"), "SHOW CONFIG shows what is in force");
+            }
+        }
     }
 
     @Test

@@ -6,11 +6,22 @@ import static io.pgmux.TestProxy.database;
 import static io.pgmux.TestProxy.quote;
 import static io.pgmux.TestProxy.user;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgmux.pool.Pool;
 import io.pgmux.testkit.TestPostgres;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -271,6 +282,103 @@ class ReloadIT {
             assertTrue(refused.getMessage().contains("users.conf:1"), refused.getMessage());
             try (Connection b = proxy.connect(DB, "it_reload_file_b", PW)) {
                 assertEquals(1, selectOne(b));
+            }
+        }
+    }
+
+    private static final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    /** The status of GET /health on {@code port}. */
+    private static int health(int port) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health"))
+                .timeout(Duration.ofSeconds(10))
+                .build();
+        return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    /** Whether anything accepts connections on 127.0.0.1:{@code port}. */
+    private static boolean listening(int port) throws IOException {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
+            return true;
+        } catch (ConnectException e) {
+            return false;
+        }
+    }
+
+    private static int metricsPort(TestProxy proxy) {
+        return proxy.server().metricsAddress().orElseThrow().getPort();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static String metrics(boolean enabled, int port) {
+        return "metrics { enabled = " + enabled + ", host = \"127.0.0.1\", port = " + port + " }\n";
+    }
+
+    @Test
+    void theMetricsEndpointMovesStopsAndStartsWithReloadsAndStaysWhenItsNewPortIsTaken() throws Exception {
+        String settings = settings("", "");
+        try (TestProxy proxy = TestProxy.start(metrics(true, 0) + settings)) {
+            int first = metricsPort(proxy);
+            assertEquals(200, health(first));
+
+            int second = freePort();
+            proxy.rewrite(metrics(true, second) + settings);
+            reload(proxy);
+            assertEquals(second, metricsPort(proxy));
+            assertEquals(200, health(second));
+            assertFalse(listening(first), "the old port is closed");
+            assertEquals(Integer.toString(second), showConfig(proxy, "metrics.port"));
+
+            try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                proxy.rewrite("pool.size = 7\n" + metrics(true, taken.getLocalPort()) + settings);
+                reload(proxy);
+                assertEquals(
+                        second, metricsPort(proxy), "a port that cannot be bound leaves the endpoint where it was");
+                assertEquals(200, health(second));
+                assertEquals(
+                        Integer.toString(second), showConfig(proxy, "metrics.port"), "SHOW CONFIG: what is in force");
+                assertEquals("7", showConfig(proxy, "pool.size"), "the rest of the reload applies");
+            }
+
+            proxy.rewrite(metrics(false, second) + settings);
+            reload(proxy);
+            assertTrue(proxy.server().metricsAddress().isEmpty());
+            assertFalse(listening(second));
+            assertEquals("false", showConfig(proxy, "metrics.enabled"));
+
+            proxy.rewrite(metrics(true, 0) + settings);
+            reload(proxy);
+            assertEquals(200, health(metricsPort(proxy)));
+        }
+    }
+
+    @Test
+    void aReloadedMaxMessageSizeAppliesToClientsThatConnectAfterwards() throws Exception {
+        String settings = "auth.type = plain\n" + settings(user("it_reload_other", PW), database(DB, pg, ""));
+        String bigQuery = "SELECT '" + "x".repeat(2_000) + "' IS NOT NULL";
+        try (TestProxy proxy = TestProxy.start(settings);
+                WireClient before = WireClient.login(proxy.port(), DB, "it_reload_other", PW)) {
+            proxy.rewrite("max-message-size = 1kB\n" + settings);
+            reload(proxy);
+            assertEquals("1kB", showConfig(proxy, "max-message-size"));
+
+            before.query(bigQuery);
+            List<WireClient.Message> reply = before.readUntilReady();
+            assertTrue(reply.stream().noneMatch(m -> m.type() == 'E'), "connected before the reload: " + reply);
+
+            try (WireClient after = WireClient.login(proxy.port(), DB, "it_reload_other", PW)) {
+                // Only the header: pgmux refuses from the announced length.
+                after.send(new WireClient.Bytes().int8('Q').int32(2_005).build());
+                WireClient.Ending ending = after.readUntilClosed(Duration.ofSeconds(10));
+                assertEquals("08P01", ending.sqlState(), ending::toString);
+                assertTrue(ending.errors().get(0).fields().get('M').contains("max-message-size"), ending::toString);
             }
         }
     }

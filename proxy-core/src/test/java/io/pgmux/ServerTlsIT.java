@@ -66,9 +66,43 @@ class ServerTlsIT {
     }
 
     private static TestProxy proxy(String serverTls) {
-        return TestProxy.start("tls.server { " + serverTls + " }\n"
+        return TestProxy.start(settings(serverTls));
+    }
+
+    private static String settings(String serverTls) {
+        return "tls.server { " + serverTls + " }\n"
                 + "auth.users {\n" + user(USER, PASSWORD) + user("pgmux", "admin-pw") + "}\n"
-                + "databases {\n" + database(DB, pg, "") + "}");
+                + "databases {\n" + database(DB, pg, "") + "}";
+    }
+
+    /** Whether the server connection {@code c} runs on is encrypted, as PostgreSQL sees it. */
+    private static boolean encrypted(Connection c) throws SQLException {
+        try (Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery(MY_SSL)) {
+            assertTrue(rs.next());
+            return rs.getBoolean(1);
+        }
+    }
+
+    @Test
+    void aReloadedModeAppliesToServerConnectionsOpenedAfterwards() throws Exception {
+        try (TestProxy proxy = proxy("mode = require");
+                Connection before = proxy.connect(DB, USER, PASSWORD)) {
+            before.setAutoCommit(false);
+            assertTrue(encrypted(before), "require");
+
+            proxy.rewrite(settings("mode = disable"));
+            try (Connection admin = proxy.connect("pgmux", "pgmux", "admin-pw", "preferQueryMode=simple");
+                    Statement console = admin.createStatement()) {
+                console.execute("RELOAD");
+            }
+            // The first client's transaction keeps its server, so the second one gets a server opened after the reload.
+            try (Connection after = proxy.connect(DB, USER, PASSWORD)) {
+                assertEquals(false, encrypted(after), "disable, after the reload");
+            }
+            assertTrue(encrypted(before), "the server connection opened before the reload keeps its TLS");
+            before.commit();
+        }
     }
 
     /** As {@link #proxy}, with PostgreSQL reached by the name "localhost", the name its certificate carries. */

@@ -94,6 +94,15 @@ public final class ConfigLoader {
         return ConfigRenderer.render(config);
     }
 
+    /**
+     * The scalar settings as {@code section.key} → value (the admin console's SHOW CONFIG), written as
+     * {@link #describe} writes them but with strings unquoted and unset ones null; the {@code databases} and
+     * {@code auth.users} maps are left out, passwords are shown as {@value #MASK}.
+     */
+    public static Map<String, String> settings(PgmuxConfig config) {
+        return ConfigRenderer.settings(config);
+    }
+
     private static Config parse(Supplier<Config> parser, List<String> problems) throws ConfigException {
         Config layer;
         try {

@@ -4,15 +4,18 @@ import com.typesafe.config.ConfigUtil;
 import java.lang.reflect.RecordComponent;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
- * Writes a {@link PgmuxConfig} as HOCON with the key names of reference.conf, walking the records' components, so that
- * a new setting shows up without touching this class. Passwords are masked; a database's pool shows only what it
- * overrides, a user's pool the keys it sets.
+ * Writes a {@link PgmuxConfig} with the key names of reference.conf, walking the records' components, so that a new
+ * setting shows up without touching this class: as HOCON ({@link #render}, for {@code pgmux check}) or as flat
+ * {@code section.key} → value pairs ({@link #settings}, for SHOW CONFIG), the values written the same way in both.
+ * Passwords are masked; a database's pool shows only what it overrides, a user's pool the keys it sets.
  */
 final class ConfigRenderer {
     private final StringBuilder out = new StringBuilder();
@@ -26,6 +29,41 @@ final class ConfigRenderer {
         ConfigRenderer renderer = new ConfigRenderer(config.pool());
         renderer.record(0, "pgmux", config, null);
         return renderer.out.toString();
+    }
+
+    /**
+     * The scalar settings as {@code section.key} → value, in reference.conf's order: each value as {@link #render}
+     * writes it, except that a string is not quoted and an unset one is null. The {@code databases} and
+     * {@code auth.users} maps are left out.
+     */
+    static Map<String, String> settings(PgmuxConfig config) {
+        Map<String, String> out = new LinkedHashMap<>();
+        flatten("", config, out);
+        return out;
+    }
+
+    private static void flatten(String prefix, Record record, Map<String, String> out) {
+        for (RecordComponent component : record.getClass().getRecordComponents()) {
+            String name = component.getName();
+            Object value = get(component, record);
+            String key = prefix + Hocon.kebab(name);
+            if (value instanceof Record child) {
+                flatten(key + ".", child, out);
+            } else if (!(value instanceof Map<?, ?>)) {
+                out.put(key, plain(name, value));
+            }
+        }
+    }
+
+    /** A value as {@link #scalar} writes it, except a string, which is not quoted, and an unset value, null. */
+    private static String plain(String name, Object value) {
+        if (value instanceof Optional<?> optional) {
+            return optional.map(v -> plain(name, v)).orElse(null);
+        }
+        if (value instanceof String || value instanceof Path) {
+            return isSecret(name) ? ConfigLoader.MASK : value.toString();
+        }
+        return scalar(name, value);
     }
 
     /** {@code key { … }}, leaving out the components equal to those of {@code base} when there is one. */
@@ -82,7 +120,7 @@ final class ConfigRenderer {
         if (value instanceof Optional<?> optional) {
             return optional.map(v -> scalar(name, v)).orElse("null");
         }
-        if (name.equals("password")) {
+        if (isSecret(name)) {
             return Hocon.quote(ConfigLoader.MASK);
         }
         if (name.equals("maxMessageSize")) {
@@ -101,6 +139,11 @@ final class ConfigRenderer {
             return list.stream().map(v -> scalar(name, v)).collect(Collectors.joining(", ", "[", "]"));
         }
         return String.valueOf(value);
+    }
+
+    /** A component whose value is never shown: any named like a password. */
+    private static boolean isSecret(String name) {
+        return name.toLowerCase(Locale.ROOT).contains("password");
     }
 
     private void line(int depth, String text) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class DescribeTest {
@@ -51,5 +52,29 @@ class DescribeTest {
         PgmuxConfig c = ConfigLoader.fromString(
                 "pgmux { pool.mode = session, admin.users = [a, b], databases.x { host = h, pool.size = 3 } }");
         assertEquals(c, ConfigLoader.fromString(ConfigLoader.describe(c)));
+    }
+
+    @Test
+    void settingsAreFlatKeysWithValuesWrittenAsDescribeWritesThem() throws Exception {
+        PgmuxConfig c = ConfigLoader.fromString(CONFIG + "pgmux { max-message-size = 1MiB, auth.query-user = svc }");
+
+        Map<String, String> settings = ConfigLoader.settings(c);
+
+        assertEquals("1MiB", settings.get("max-message-size"));
+        assertEquals("10m", settings.get("pool.server-idle-timeout"));
+        assertEquals("30", settings.get("pool.size"));
+        assertEquals("scram-sha-256", settings.get("auth.type"));
+        assertEquals("127.0.0.1", settings.get("listen.host"), "strings unquoted");
+        assertEquals("[\"pgmux\"]", settings.get("admin.users"));
+        assertEquals("svc", settings.get("auth.query-user"));
+        assertTrue(settings.containsKey("auth.query"));
+        assertEquals(null, settings.get("auth.query"), "unset is null");
+        assertEquals("disable", settings.get("tls.client.mode"));
+        assertFalse(settings.keySet().stream().anyMatch(k -> k.startsWith("databases") || k.startsWith("auth.users")));
+        // the same text as pgmux check writes
+        String text = ConfigLoader.describe(c);
+        assertTrue(text.contains("\n  max-message-size = " + settings.get("max-message-size") + "\n"), text);
+        assertTrue(
+                text.contains("\n    server-idle-timeout = " + settings.get("pool.server-idle-timeout") + "\n"), text);
     }
 }

@@ -1,12 +1,12 @@
 package io.pgmux.admin;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.pgmux.metrics.PgmuxMetrics;
 import io.pgmux.pool.PoolRegistry;
 import io.pgmux.protocol.Frame;
 import io.pgmux.protocol.MessageType;
 import io.pgmux.protocol.PgmuxException;
+import io.pgmux.protocol.ProtocolException;
 import io.pgmux.protocol.Severity;
 import io.pgmux.protocol.SqlState;
 import io.pgmux.protocol.message.BackendKeyData;
@@ -17,6 +17,7 @@ import io.pgmux.protocol.message.CloseComplete;
 import io.pgmux.protocol.message.CommandComplete;
 import io.pgmux.protocol.message.Describe;
 import io.pgmux.protocol.message.ErrorResponse;
+import io.pgmux.protocol.message.Execute;
 import io.pgmux.protocol.message.Message;
 import io.pgmux.protocol.message.NoData;
 import io.pgmux.protocol.message.ParameterStatus;
@@ -34,10 +35,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,14 +50,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class AdminConsole {
     private static final Logger log = LoggerFactory.getLogger(AdminConsole.class);
-    /** What SHUTDOWN, RELOAD and KILL ask of each running pgmux (keyed by its pool registry); set by PgmuxServer. */
-    private static final Map<PoolRegistry, AdminActions> ACTIONS = new ConcurrentHashMap<>();
 
     private final Channel channel;
     private final String name;
     private final AdminViews views;
     private final PoolRegistry registry;
+    /** What SHUTDOWN, RELOAD and KILL ask of the pgmux this console belongs to. */
     private final AdminActions actions;
+    /** Ends the client's session (FATAL, closed) for a malformed message, as any session does. */
+    private final Consumer<ProtocolException> violation;
     /**
      * Messages that arrived while a command (PAUSE, RELOAD) was still running: answered in order once it is done, so
      * that nothing (a Sync's ReadyForQuery) overtakes its answer. Reading stops meanwhile, so they are at most one
@@ -74,22 +76,23 @@ public final class AdminConsole {
 
     private record Portal(String sql, short[] resultFormats) {}
 
-    public AdminConsole(Channel channel, String name, PoolRegistry registry, PgmuxMetrics metrics) {
+    /**
+     * A console for the client on {@code channel}; {@code violation} ends that client's session when it sends a
+     * malformed message.
+     */
+    public AdminConsole(
+            Channel channel,
+            String name,
+            PoolRegistry registry,
+            PgmuxMetrics metrics,
+            AdminActions actions,
+            Consumer<ProtocolException> violation) {
         this.channel = channel;
         this.name = name;
         this.views = new AdminViews(registry, metrics);
         this.registry = registry;
-        this.actions = ACTIONS.get(registry);
-    }
-
-    /** Makes SHUTDOWN, RELOAD and KILL on consoles of {@code registry} use {@code actions}. */
-    public static void register(PoolRegistry registry, AdminActions actions) {
-        ACTIONS.put(registry, actions);
-    }
-
-    /** Forgets the actions of a pgmux that stopped. */
-    public static void forget(PoolRegistry registry) {
-        ACTIONS.remove(registry);
+        this.actions = Objects.requireNonNull(actions, "actions");
+        this.violation = violation;
     }
 
     /** The client went away: messages still held are released. */
@@ -135,7 +138,7 @@ public final class AdminConsole {
                 }
                 case MessageType.Frontend.BIND -> onBind(Bind.decode(frame.body()));
                 case MessageType.Frontend.DESCRIBE -> onDescribe(Describe.decode(frame.body()));
-                case MessageType.Frontend.EXECUTE -> onExecute(Wire.readCString(frame.body()));
+                case MessageType.Frontend.EXECUTE -> onExecute(Execute.decode(frame.body()));
                 case MessageType.Frontend.CLOSE -> {
                     Close close = Close.decode(frame.body());
                     (close.kind() == TargetKind.STATEMENT ? statements : portals).remove(close.name());
@@ -161,8 +164,20 @@ public final class AdminConsole {
         }
     }
 
-    /** Answers a failed message: ERROR, then ReadyForQuery for a Query or skipping to Sync in a batch. */
+    /**
+     * Answers a failed message: ERROR, then ReadyForQuery for a Query or skipping to Sync in a batch. A malformed
+     * message instead ends the session (08P01, FATAL), as it does for any client.
+     */
     private void fail(byte type, RuntimeException e) {
+        if (e instanceof ProtocolException malformed) {
+            close();
+            String message = malformed.getMessage();
+            violation.accept(new ProtocolException(
+                    message.startsWith("invalid ")
+                            ? message
+                            : "invalid " + messageName(type) + " message: " + message));
+            return;
+        }
         PgmuxException error;
         if (e instanceof PgmuxException p) {
             error = p;
@@ -209,7 +224,7 @@ public final class AdminConsole {
             throw new PgmuxException(
                     SqlState.PROTOCOL_VIOLATION, "prepared statement \"%s\" does not exist", bind.statement());
         }
-        portals.put(bind.portal(), new Portal(sql, resultFormats(bind.rest())));
+        portals.put(bind.portal(), new Portal(sql, bind.resultFormats()));
         write(BindComplete.INSTANCE);
     }
 
@@ -244,10 +259,10 @@ public final class AdminConsole {
         }
     }
 
-    private void onExecute(String portalName) {
-        Portal portal = portals.get(portalName);
+    private void onExecute(Execute execute) {
+        Portal portal = portals.get(execute.portal());
         if (portal == null) {
-            throw new PgmuxException(SqlState.PROTOCOL_VIOLATION, "portal \"%s\" does not exist", portalName);
+            throw new PgmuxException(SqlState.PROTOCOL_VIOLATION, "portal \"%s\" does not exist", execute.portal());
         }
         CompletableFuture<AdminTable> pending = runLater(portal.sql());
         if (pending != null) {
@@ -291,7 +306,7 @@ public final class AdminConsole {
         }
         if (command instanceof AdminCommand.Reload) {
             log.info("admin console {}: RELOAD", name);
-            return actions().reload().thenApply(done -> AdminTable.command("RELOAD"));
+            return actions.reload().thenApply(done -> AdminTable.command("RELOAD"));
         }
         return null;
     }
@@ -340,7 +355,6 @@ public final class AdminConsole {
             return AdminTable.command("SET");
         }
         if (command instanceof AdminCommand.Shutdown) {
-            actions();
             return AdminTable.command("SHUTDOWN");
         }
         if (command instanceof AdminCommand.Resume resume) {
@@ -356,19 +370,11 @@ public final class AdminConsole {
         }
         if (command instanceof AdminCommand.Kill kill) {
             log.info("admin console {}: KILL {}", name, kill.database());
-            AdminActions actions = actions();
             registry.kill(kill.database(), channel.eventLoop());
             actions.killClients(kill.database());
             return AdminTable.command("KILL");
         }
         return null;
-    }
-
-    private AdminActions actions() {
-        if (actions == null) {
-            throw new PgmuxException(SqlState.FEATURE_NOT_SUPPORTED, "this command is not available here");
-        }
-        return actions;
     }
 
     /** After a command's answer is written: SHUTDOWN starts draining pgmux on a thread of its own. */
@@ -434,24 +440,17 @@ public final class AdminConsole {
         return formats.length == 1 ? formats[0] : column < formats.length ? formats[column] : 0;
     }
 
-    /** The result format codes at the end of a Bind's {@code rest} (parameter formats and values come first). */
-    private static short[] resultFormats(byte[] rest) {
-        ByteBuf in = io.netty.buffer.Unpooled.wrappedBuffer(rest);
-        int parameterFormats = in.readUnsignedShort();
-        in.skipBytes(parameterFormats * 2);
-        int parameters = in.readUnsignedShort();
-        for (int i = 0; i < parameters; i++) {
-            int length = in.readInt();
-            if (length > 0) {
-                in.skipBytes(length);
-            }
-        }
-        int count = in.readUnsignedShort();
-        short[] formats = new short[count];
-        for (int i = 0; i < count; i++) {
-            formats[i] = in.readShort();
-        }
-        return formats;
+    /** The name of a message type the console answers, for error messages. */
+    private static String messageName(byte type) {
+        return switch (type) {
+            case MessageType.Frontend.QUERY -> "Query";
+            case MessageType.Frontend.PARSE -> "Parse";
+            case MessageType.Frontend.BIND -> "Bind";
+            case MessageType.Frontend.DESCRIBE -> "Describe";
+            case MessageType.Frontend.EXECUTE -> "Execute";
+            case MessageType.Frontend.CLOSE -> "Close";
+            default -> MessageType.describe(type);
+        };
     }
 
     private void writeEmptyQuery() {

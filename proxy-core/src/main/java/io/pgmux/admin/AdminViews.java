@@ -6,10 +6,10 @@ import static io.pgmux.admin.AdminTable.t;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.pgmux.Main;
 import io.pgmux.config.ConfigException;
 import io.pgmux.config.ConfigLoader;
 import io.pgmux.config.DatabaseConfig;
-import io.pgmux.config.DurationFormat;
 import io.pgmux.config.PgmuxConfig;
 import io.pgmux.config.PoolSettings;
 import io.pgmux.directory.ClientSnapshot;
@@ -20,13 +20,8 @@ import io.pgmux.metrics.PgmuxMetrics;
 import io.pgmux.pool.Pool;
 import io.pgmux.pool.PoolRegistry;
 import io.pgmux.protocol.message.RowDescription.Column;
-import java.io.IOException;
-import java.io.InputStream;
 import java.lang.management.ManagementFactory;
-import java.lang.reflect.RecordComponent;
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -37,21 +32,21 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 
 /**
  * The console's SHOW results, with PgBouncer's column names and order (pgmux's own columns last). Everything is read
  * from snapshots that never block: {@link Pool#counts()}, the pools' client counts, the configuration and the meters.
  */
 final class AdminViews {
-    static final String VERSION = "pgmux " + readVersion();
-    private static final String MASK = "******";
+    static final String VERSION = "pgmux " + Main.version();
+    /** SHOW CONFIG's default column: reference.conf, bound. */
+    private static final Map<String, String> DEFAULTS = defaults();
+
     private static final DateTimeFormatter TIMESTAMP =
             DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'").withZone(ZoneOffset.UTC);
 
@@ -275,22 +270,13 @@ final class AdminViews {
     }
 
     AdminTable config() {
-        Map<String, String> effective = settings(registry.config());
-        Map<String, String> defaults;
-        try {
-            defaults = settings(ConfigLoader.fromString(""));
-        } catch (ConfigException e) {
-            defaults = Map.of();
-        }
+        Map<String, String> effective = ConfigLoader.settings(registry.config());
         AdminTable.Builder b = new AdminTable.Builder(t("key"), t("value"), t("default"), t("changeable"));
         for (Map.Entry<String, String> e : effective.entrySet()) {
             String key = e.getKey();
-            // RELOAD applies everything but where pgmux listens and what its pipelines were built with.
-            boolean changeable = !key.startsWith("listen.")
-                    && !key.startsWith("metrics.")
-                    && !key.startsWith("tls.")
-                    && !key.equals("max-message-size");
-            b.row(key, e.getValue(), defaults.get(key), changeable ? "yes" : "no");
+            // RELOAD applies everything but where pgmux listens.
+            boolean changeable = !key.startsWith("listen.");
+            b.row(key, e.getValue(), DEFAULTS.get(key), changeable ? "yes" : "no");
         }
         return b.build();
     }
@@ -485,69 +471,11 @@ final class AdminViews {
         return new Totals(micros, count);
     }
 
-    /**
-     * The scalar settings of {@code config} as {@code section.key = value}, kebab-case like reference.conf; the
-     * {@code databases} and {@code auth.users} maps are left out (SHOW DATABASES and SHOW USERS show them), and
-     * anything named password is masked.
-     */
-    static Map<String, String> settings(PgmuxConfig config) {
-        Map<String, String> out = new LinkedHashMap<>();
-        flatten("", config, out);
-        return out;
-    }
-
-    private static void flatten(String prefix, Record record, Map<String, String> out) {
-        for (RecordComponent component : record.getClass().getRecordComponents()) {
-            Object value;
-            try {
-                value = component.getAccessor().invoke(record);
-            } catch (ReflectiveOperationException e) {
-                continue;
-            }
-            String key = prefix + kebab(component.getName());
-            if (value instanceof Map<?, ?>) {
-                continue;
-            }
-            if (value instanceof Record child) {
-                flatten(key + ".", child, out);
-            } else {
-                out.put(key, component.getName().toLowerCase(Locale.ROOT).contains("password") ? MASK : scalar(value));
-            }
-        }
-    }
-
-    private static String scalar(Object value) {
-        if (value instanceof Optional<?> optional) {
-            return optional.map(AdminViews::scalar).orElse(null);
-        }
-        if (value instanceof Duration d) {
-            return DurationFormat.of(d);
-        }
-        if (value instanceof Enum<?> e) {
-            return e.name().toLowerCase(Locale.ROOT).replace('_', '-');
-        }
-        if (value instanceof List<?> list) {
-            return list.stream().map(String::valueOf).collect(Collectors.joining(","));
-        }
-        if (value instanceof Path path) {
-            return path.toString();
-        }
-        return String.valueOf(value);
-    }
-
-    private static String kebab(String camel) {
-        return camel.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
-    }
-
-    private static String readVersion() {
-        try (InputStream in = AdminViews.class.getResourceAsStream("/io/pgmux/version.properties")) {
-            Properties properties = new Properties();
-            if (in != null) {
-                properties.load(in);
-            }
-            return properties.getProperty("version", "unknown");
-        } catch (IOException e) {
-            return "unknown";
+    private static Map<String, String> defaults() {
+        try {
+            return ConfigLoader.settings(ConfigLoader.fromString(""));
+        } catch (ConfigException e) {
+            throw new IllegalStateException("reference.conf does not load: " + e.getMessage(), e);
         }
     }
 }

@@ -159,6 +159,8 @@ public final class ClientSession implements ServerListener, SessionDirectory.Lis
     private AdminConsole admin;
     /** An SSLRequest came (answered 'S' or 'N'): neither it nor a GSSENCRequest may come again. */
     private boolean encryptionAsked;
+    /** TLS towards this client, as configured when it connected (a reload changes it for later clients only). */
+    private final TlsContexts.ClientSide tls;
     /** SHOW CLIENTS' tls column: protocol/cipher once the handshake is done, else "". */
     private String tlsDescription = "";
     /** When the client connected (epoch ms). */
@@ -168,9 +170,10 @@ public final class ClientSession implements ServerListener, SessionDirectory.Lis
     /** When the client started waiting for a server ({@link System#nanoTime()}). */
     private long waitSinceNanos;
 
-    ClientSession(Channel channel, ClientContext context) {
+    ClientSession(Channel channel, ClientContext context, TlsContexts.ClientSide tls) {
         this.channel = channel;
         this.context = context;
+        this.tls = tls;
         this.metrics = context.metrics().client();
         this.statements =
                 new NamedStatements(replies, () -> pool.settings().maxPreparedStatements(), this::writeLocalReply);
@@ -244,7 +247,6 @@ public final class ClientSession implements ServerListener, SessionDirectory.Lis
             return;
         }
         encryptionAsked = true;
-        TlsContexts.ClientSide tls = context.tls();
         if (tls.context().isEmpty()) {
             channel.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'N'}), channel.voidPromise());
             return;
@@ -328,7 +330,6 @@ public final class ClientSession implements ServerListener, SessionDirectory.Lis
      * in the handshake.
      */
     private Optional<String> tlsRefusal(StartupMessage message) {
-        TlsContexts.ClientSide tls = context.tls();
         boolean encrypted = ClientTlsStart.isEncrypted(channel);
         if (tls.requiresTls() && !encrypted) {
             InetSocketAddress from = inet(channel.remoteAddress());
@@ -518,7 +519,8 @@ public final class ClientSession implements ServerListener, SessionDirectory.Lis
             fatal(SqlState.INSUFFICIENT_PRIVILEGE, "not allowed to connect to the admin console");
             return;
         }
-        admin = new AdminConsole(channel, name(), context.registry(), context.metrics());
+        admin = new AdminConsole(
+                channel, name(), context.registry(), context.metrics(), context.actions(), this::onException);
         cancelKey = context.cancelRouter().register(this, startup.minorVersion() >= 2 ? 32 : 4);
         if (loginTimer != null) {
             loginTimer.cancel(false);

@@ -11,6 +11,8 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -25,6 +27,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.pgmux.Transport;
 import io.pgmux.config.MetricsConfig;
 import io.pgmux.pool.PoolRegistry;
@@ -50,9 +53,12 @@ public final class HttpEndpoints implements AutoCloseable {
     private static final String TEXT = "text/plain; charset=utf-8";
 
     private final Channel listener;
+    /** The scrapers' connections, closed with the listener: a reload that moves the endpoint leaves none behind. */
+    private final ChannelGroup connections;
 
-    private HttpEndpoints(Channel listener) {
+    private HttpEndpoints(Channel listener, ChannelGroup connections) {
         this.listener = listener;
+        this.connections = connections;
     }
 
     /**
@@ -71,6 +77,7 @@ public final class HttpEndpoints implements AutoCloseable {
             BooleanSupplier listening)
             throws InterruptedException {
         Readiness readiness = new Readiness(registry, transport, System::nanoTime);
+        ChannelGroup connections = new DefaultChannelGroup("metrics-connections", GlobalEventExecutor.INSTANCE);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(acceptors, workers)
                 .channel(transport.serverChannel())
@@ -79,6 +86,7 @@ public final class HttpEndpoints implements AutoCloseable {
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        connections.add(ch);
                         ch.pipeline()
                                 .addLast("idle", new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS))
                                 .addLast("http", new HttpServerCodec())
@@ -92,7 +100,7 @@ public final class HttpEndpoints implements AutoCloseable {
                     "metrics.port: cannot listen on " + config.host() + ":" + config.port() + ": " + bind.cause(),
                     bind.cause());
         }
-        HttpEndpoints endpoints = new HttpEndpoints(bind.channel());
+        HttpEndpoints endpoints = new HttpEndpoints(bind.channel(), connections);
         InetSocketAddress address = endpoints.address();
         log.info("metrics on http://{}:{}/metrics (also /health, /ready)", address.getHostString(), address.getPort());
         return endpoints;
@@ -103,9 +111,11 @@ public final class HttpEndpoints implements AutoCloseable {
         return (InetSocketAddress) listener.localAddress();
     }
 
+    /** Stops listening and closes the connections still open. */
     @Override
     public void close() {
         listener.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 
     /** One HTTP connection: answers each aggregated request, keeping the connection when the client asks to. */

@@ -37,16 +37,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Opens server connections on a given event loop, negotiates TLS as {@code tls.server.mode} says, and logs them in;
- * also sends CancelRequests, with the same TLS setting.
+ * also sends CancelRequests, with the same TLS setting. A reload ({@link #reconfigure}) changes the TLS setting and the
+ * message size limit for connections opened afterwards.
  */
 public final class ServerConnector {
     private static final Logger log = LoggerFactory.getLogger(ServerConnector.class);
     public static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
 
     private final Transport transport;
-    private final int maxMessageSize;
-    /** Whether and how server connections (and cancels) use TLS. */
-    private final TlsContexts.ServerSide tls;
+    /** What the next connection is built with; one field, so that a connection never mixes two reloads. */
+    private volatile Wiring wiring;
     /** Where every connection opened here is listed while its channel is open (SHOW SERVERS). */
     private final SessionDirectory directory;
 
@@ -57,9 +57,18 @@ public final class ServerConnector {
     public ServerConnector(
             Transport transport, int maxMessageSize, TlsContexts.ServerSide tls, SessionDirectory directory) {
         this.transport = transport;
-        this.maxMessageSize = maxMessageSize;
-        this.tls = tls;
+        this.wiring = new Wiring(maxMessageSize, tls);
         this.directory = directory;
+    }
+
+    /**
+     * The largest message accepted from a server, and whether and how server connections (and cancels) use TLS.
+     */
+    private record Wiring(int maxMessageSize, TlsContexts.ServerSide tls) {}
+
+    /** Connections and cancels opened from now on use {@code maxMessageSize} and {@code tls}; open ones keep theirs. */
+    public void reconfigure(int maxMessageSize, TlsContexts.ServerSide tls) {
+        wiring = new Wiring(maxMessageSize, tls);
     }
 
     /** The directory the connections opened here are listed in. */
@@ -89,6 +98,7 @@ public final class ServerConnector {
         parameters.putAll(target.startupParameters());
         StartupMessage startup = new StartupMessage(StartupMessage.PROTOCOL_3_0, parameters);
         long timeoutMillis = target.connectTimeout().toMillis();
+        Wiring now = wiring;
         Bootstrap bootstrap = new Bootstrap()
                 .group(loop)
                 .channel(transport.clientChannel())
@@ -111,9 +121,9 @@ public final class ServerConnector {
                                 onLost);
                         directory.addServer(server);
                         ch.closeFuture().addListener(f -> directory.removeServer(server));
-                        addTlsNegotiator(ch, target.host(), target.port());
+                        addTlsNegotiator(ch, now.tls(), target.host(), target.port());
                         ch.pipeline().addLast("coalescer", new WriteCoalescer());
-                        ch.pipeline().addLast("frame-decoder", new FrameDecoder(maxMessageSize));
+                        ch.pipeline().addLast("frame-decoder", new FrameDecoder(now.maxMessageSize()));
                         ch.pipeline().addLast("server", new ServerHandler(server));
                     }
                 });
@@ -156,6 +166,7 @@ public final class ServerConnector {
      * logins; fire and forget.
      */
     public void cancel(EventLoop loop, InetSocketAddress address, BackendKeyData key) {
+        TlsContexts.ServerSide tls = wiring.tls();
         new Bootstrap()
                 .group(loop)
                 .channel(transport.clientChannel())
@@ -163,7 +174,7 @@ public final class ServerConnector {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        addTlsNegotiator(ch, address.getHostString(), address.getPort());
+                        addTlsNegotiator(ch, tls, address.getHostString(), address.getPort());
                         ch.pipeline().addLast("cancel", new CancelSender(address, key));
                     }
                 })
@@ -175,7 +186,7 @@ public final class ServerConnector {
                 });
     }
 
-    private void addTlsNegotiator(Channel ch, String host, int port) {
+    private static void addTlsNegotiator(Channel ch, TlsContexts.ServerSide tls, String host, int port) {
         if (tls.asksForTls()) {
             ch.pipeline().addLast("tls-negotiator", new ServerTlsNegotiator(tls, host, port));
         }

@@ -17,7 +17,8 @@ import javax.net.ssl.SSLException;
 /**
  * The {@link SslContext}s built from {@code pgmux.tls}: {@link #client()} for client connections, where pgmux is the
  * TLS server, and {@link #server()} for server connections, where pgmux is the TLS client. Reading the PEM files
- * happens here, once, so that a missing or unusable file is a configuration error naming its key.
+ * happens here, at start and again on every reload, so that a missing or unusable file is a configuration error naming
+ * its key (and a reload that meets one is refused).
  */
 public final class TlsContexts {
     /** TLS 1.2 and 1.3 only, as PostgreSQL's default {@code ssl_min_protocol_version}. */

@@ -9,6 +9,7 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.pgmux.Transport;
+import io.pgmux.admin.AdminActions;
 import io.pgmux.auth.AuthQuery;
 import io.pgmux.auth.ClientAuthenticator;
 import io.pgmux.auth.UserDirectory;
@@ -19,6 +20,7 @@ import io.pgmux.pool.PoolRegistry;
 import io.pgmux.server.ServerConnector;
 import io.pgmux.tls.TlsContexts;
 import java.security.SecureRandom;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -46,7 +48,8 @@ class ClientInitializerTest {
 
     @Test
     void neighbouringFramesRelayedToAClientLeaveAsOneBuffer() throws Exception {
-        client = new EmbeddedChannel(new ClientInitializer(context(), MAX_MESSAGE_SIZE, clients()));
+        client = new EmbeddedChannel(new ClientInitializer(
+                context(), MAX_MESSAGE_SIZE, TlsContexts.disabled().client(), clients()));
         // Three DataRows as the server sent them, next to each other in one read buffer.
         for (int i = 0; i < 3; i++) {
             serverRead.writeByte('D').writeInt(10).writeShort(1).writeInt(0);
@@ -74,7 +77,26 @@ class ClientInitializerTest {
                 config.auth().type(),
                 new UserDirectory(config.auth().users(), random),
                 new AuthQuery(registry, connector));
-        return new ClientContext(registry, authenticator, new CancelRouter(random), connector, metrics, tls.client());
+        return new ClientContext(
+                registry, authenticator, new CancelRouter(random), connector, metrics, new NoAdminActions());
+    }
+
+    /** No admin console runs here: nothing may ask for these. */
+    private static final class NoAdminActions implements AdminActions {
+        @Override
+        public void shutdown() {
+            throw new UnsupportedOperationException("no admin console in this test");
+        }
+
+        @Override
+        public CompletableFuture<Void> reload() {
+            throw new UnsupportedOperationException("no admin console in this test");
+        }
+
+        @Override
+        public void killClients(String database) {
+            throw new UnsupportedOperationException("no admin console in this test");
+        }
     }
 
     private static DefaultChannelGroup clients() {

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.pgmux.protocol.MessageType;
+import io.pgmux.protocol.ProtocolException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -36,6 +37,42 @@ public record Bind(String portal, String statement, byte[] rest) implements Fron
         } finally {
             rest.release();
         }
+    }
+
+    /**
+     * The result-column format codes at the end of {@link #rest}, behind the parameter formats and values: none means
+     * every column in text, one applies to every column, else one per column (0 text, 1 binary).
+     *
+     * @throws ProtocolException when {@code rest} is not parameter formats, values and result formats, exactly
+     */
+    public short[] resultFormats() {
+        ByteBuf in = Unpooled.wrappedBuffer(rest);
+        try {
+            Wire.skip(in, count(in) * 2);
+            int parameters = count(in);
+            for (int i = 1; i <= parameters; i++) {
+                int length = Wire.readInt(in);
+                if (length < -1) {
+                    throw new ProtocolException("parameter %d has an invalid length %d", i, length);
+                }
+                Wire.skip(in, Math.max(length, 0));
+            }
+            short[] formats = new short[count(in)];
+            for (int i = 0; i < formats.length; i++) {
+                formats[i] = Wire.readShort(in);
+            }
+            if (in.isReadable()) {
+                throw new ProtocolException("%d trailing bytes after the result formats", in.readableBytes());
+            }
+            return formats;
+        } finally {
+            in.release();
+        }
+    }
+
+    /** An Int16 count, unsigned as PostgreSQL reads it. */
+    private static int count(ByteBuf in) {
+        return Wire.readShort(in) & 0xffff;
     }
 
     /** Reads just the statement name, without copying the rest. */

@@ -35,6 +35,14 @@ public final class Wire {
         return bytes;
     }
 
+    /** Skips exactly {@code n} bytes, failing with a protocol violation when fewer remain. */
+    public static void skip(ByteBuf buf, int n) {
+        if (n < 0 || buf.readableBytes() < n) {
+            throw new ProtocolException("message too short: wanted %d bytes, %d left", n, buf.readableBytes());
+        }
+        buf.skipBytes(n);
+    }
+
     public static int readInt(ByteBuf buf) {
         if (buf.readableBytes() < 4) {
             throw new ProtocolException("message too short: wanted 4 bytes, %d left", buf.readableBytes());

@@ -192,6 +192,33 @@ class MalformedMessageTest {
     }
 
     @Test
+    void bindResultFormatsOfATruncatedBindAreAProtocolViolation() {
+        byte[] rest = MessageExamples.BIND_REST;
+        List<Executable> checks = new ArrayList<>();
+        for (int length = 0; length < rest.length; length++) {
+            Bind bind = new Bind("", "s1", java.util.Arrays.copyOf(rest, length));
+            checks.add(() -> assertProtocolViolation(bind::resultFormats, "message too short"));
+        }
+        assertAll(checks);
+    }
+
+    @Test
+    void bindResultFormatsWithBytesAfterThemAreAProtocolViolation() {
+        Bind bind = new Bind(
+                "", "s1", body().bytes(MessageExamples.BIND_REST).int8(0).build());
+
+        assertProtocolViolation(bind::resultFormats, "1 trailing bytes after the result formats");
+    }
+
+    @Test
+    void bindParameterLengthBelowMinusOneIsAProtocolViolation() {
+        Bind bind =
+                new Bind("", "s1", body().int16(0).int16(1).int32(-2).int16(0).build());
+
+        assertProtocolViolation(bind::resultFormats, "parameter 1 has an invalid length -2");
+    }
+
+    @Test
     void dataRowValueLengthBelowMinusOneIsRefused() {
         byte[] body = body().int16(1).int32(-2).build();
 

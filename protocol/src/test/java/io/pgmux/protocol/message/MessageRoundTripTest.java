@@ -346,6 +346,17 @@ class MessageRoundTripTest {
     }
 
     @Test
+    void bindResultFormatsAreReadBehindTheParameters() {
+        // BIND_REST: one parameter format, two values ("42" and NULL), one result format: binary.
+        assertArrayEquals(new short[] {1}, new Bind("", "s1", MessageExamples.BIND_REST).resultFormats());
+        assertArrayEquals(
+                new short[0], Bind.withTextParameters("", "", List.of("a", "b")).resultFormats());
+        byte[] perColumn =
+                body().int16(0).int16(0).int16(3).int16(0).int16(1).int16(0).build();
+        assertArrayEquals(new short[] {0, 1, 0}, new Bind("", "", perColumn).resultFormats());
+    }
+
+    @Test
     void bindWithTextParametersEncodesTextFormatsAndLengthPrefixedValues() {
         Bind bind = Bind.withTextParameters("", "", List.of("zoë", ""));
 
