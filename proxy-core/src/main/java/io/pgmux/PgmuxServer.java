@@ -1,7 +1,6 @@
 package io.pgmux;
 
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
@@ -139,9 +138,6 @@ public final class PgmuxServer implements AutoCloseable, AdminActions {
                 .option(ChannelOption.SO_BACKLOG, config.listen().backlog())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                // One allocator for all clients (each channel still sizes its reads itself): saves an object per
-                // client.
-                .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator())
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, ServerConnector.WATER_MARK)
                 .childHandler(clientInitializer);

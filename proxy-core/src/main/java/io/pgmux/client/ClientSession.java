@@ -146,7 +146,7 @@ public final class ClientSession implements ServerListener, SessionDirectory.Lis
     /** Copies of a batch that may be retried once after a stale statement (0A000). */
     private final StaleStatementRetry retry = new StaleStatementRetry();
     /** The replies the attached server owes, the client's and pgmux's own, in order. */
-    private final ServerReplies replies = new ServerReplies();
+    private final ServerReplies replies = new ServerReplies(this::onSkipped, this::writeLocalReply);
     /** The client's named statements (protocol level), prepared on servers under pgmux's names. */
     private final NamedStatements statements;
     /** pgmux answered a client request itself; the client channel needs a flush. */
@@ -175,8 +175,7 @@ public final class ClientSession implements ServerListener, SessionDirectory.Lis
         this.context = context;
         this.tls = tls;
         this.metrics = context.metrics().client();
-        this.statements =
-                new NamedStatements(replies, () -> pool.settings().maxPreparedStatements(), this::writeLocalReply);
+        this.statements = new NamedStatements(replies, () -> pool.settings().maxPreparedStatements());
     }
 
     /** {@code c<id>}: built when asked (logs, SHOW), not kept. */
@@ -865,7 +864,8 @@ public final class ClientSession implements ServerListener, SessionDirectory.Lis
             return;
         }
         boolean wrote = false;
-        for (Frame frame : frames) {
+        for (int f = 0, n = frames.size(); f < n; f++) { // indexed: no iterator per burst
+            Frame frame = frames.get(f);
             if (log.isTraceEnabled()) {
                 log.trace("{} <- {} {}", name(), from.name(), MessageType.describe(frame.type()));
             }
@@ -875,14 +875,14 @@ public final class ClientSession implements ServerListener, SessionDirectory.Lis
                     && owed.purpose() != ServerReplies.Purpose.CLIENT
                     && type != MessageType.Backend.NOTIFICATION_RESPONSE) {
                 wrote |= onOwnReply(from, frame, owed);
-                replies.advance(type, this::onSkipped, this::writeLocalReply);
+                replies.advance(type);
                 continue;
             }
             if (type == MessageType.Backend.ERROR_RESPONSE && owed != null && owed.prepared() != null) {
                 wroteToServer |= statements.onError(from, frame, owed);
                 if (retry.tryRetry(frame, owed)) {
                     frame.release();
-                    replies.advance(type, this::onSkipped, this::writeLocalReply);
+                    replies.advance(type);
                     continue;
                 }
             }
@@ -890,7 +890,7 @@ public final class ClientSession implements ServerListener, SessionDirectory.Lis
                 if (type != MessageType.Backend.READY_FOR_QUERY || retry.canReplay()) {
                     // The rest of the failed batch's replies, up to its ReadyForQuery: the client never sees them.
                     frame.release();
-                    replies.advance(type, this::onSkipped, this::writeLocalReply);
+                    replies.advance(type);
                     if (type == MessageType.Backend.READY_FOR_QUERY) {
                         outstanding = Math.max(0, outstanding - 1);
                         inBatch = false;
@@ -917,7 +917,7 @@ public final class ClientSession implements ServerListener, SessionDirectory.Lis
                     if (status != TransactionStatus.IDLE && mode == PoolMode.STATEMENT) {
                         refuseTransaction(from, frame);
                         wrote = true;
-                        replies.advance(type, this::onSkipped, this::writeLocalReply);
+                        replies.advance(type);
                         continue;
                     }
                     if (status == TransactionStatus.IDLE) {
@@ -949,7 +949,7 @@ public final class ClientSession implements ServerListener, SessionDirectory.Lis
             }
             channel.write(frame.content(), channel.voidPromise());
             wrote = true;
-            replies.advance(type, this::onSkipped, this::writeLocalReply);
+            replies.advance(type);
         }
         metrics.countRelayedBytes();
         if (wroteToServer) {

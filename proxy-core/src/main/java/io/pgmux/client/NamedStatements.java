@@ -8,7 +8,6 @@ import io.pgmux.protocol.message.Close;
 import io.pgmux.protocol.message.CloseComplete;
 import io.pgmux.protocol.message.Describe;
 import io.pgmux.protocol.message.ErrorResponse;
-import io.pgmux.protocol.message.Message;
 import io.pgmux.protocol.message.Parse;
 import io.pgmux.protocol.message.ParseComplete;
 import io.pgmux.protocol.message.TargetKind;
@@ -18,7 +17,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
 import java.util.function.IntSupplier;
 
 /**
@@ -38,16 +36,13 @@ final class NamedStatements {
 
     private final ServerReplies replies;
     private final IntSupplier maxPerServer;
-    private final Consumer<Message> localReply;
 
     /**
      * @param maxPerServer max-prepared-statements of the client's pool; 0 turns tracking off
-     * @param localReply sends a reply pgmux made itself to the client
      */
-    NamedStatements(ServerReplies replies, IntSupplier maxPerServer, Consumer<Message> localReply) {
+    NamedStatements(ServerReplies replies, IntSupplier maxPerServer) {
         this.replies = replies;
         this.maxPerServer = maxPerServer;
-        this.localReply = localReply;
     }
 
     /** How many named statements the client has (SHOW CLIENTS' prepared_statements). */
@@ -69,7 +64,7 @@ final class NamedStatements {
         StatementKey key = new StatementKey(parse.sql(), parse.parameterTypes());
         byClientName.put(parse.name(), key);
         if (server.statements().lookup(key) != null) {
-            replies.answerLocally(MessageType.Frontend.PARSE, ParseComplete.INSTANCE, localReply);
+            replies.answerLocally(MessageType.Frontend.PARSE, ParseComplete.INSTANCE);
         } else {
             prepare(server, key, false);
         }
@@ -113,7 +108,7 @@ final class NamedStatements {
         }
         frame.release();
         byClientName.remove(close.name());
-        replies.answerLocally(MessageType.Frontend.CLOSE, CloseComplete.INSTANCE, localReply);
+        replies.answerLocally(MessageType.Frontend.CLOSE, CloseComplete.INSTANCE);
         return true;
     }
 

@@ -60,6 +60,8 @@ final class ServerReplies {
         }
     }
 
+    private final Consumer<Owed> skipped;
+    private final Consumer<Message> send;
     /** Null until the first request: a client that sits idle keeps no queue. */
     private ArrayDeque<Owed> owed;
     /**
@@ -72,6 +74,15 @@ final class ServerReplies {
      * Records a client request sent to the server; requests without replies (Flush, COPY data) are
      * ignored. Returns false when PostgreSQL will discard it (see {@link #skippingUntilSync}).
      */
+    /**
+     * @param skipped told of each request PostgreSQL skips after an error in its batch
+     * @param send sends a reply pgmux made itself to the client
+     */
+    ServerReplies(Consumer<Owed> skipped, Consumer<Message> send) {
+        this.skipped = skipped;
+        this.send = send;
+    }
+
     boolean clientRequest(byte type) {
         Owed entry = type >= 0 ? CLIENT_REQUESTS[type] : null;
         return entry == null || add(entry);
@@ -88,9 +99,9 @@ final class ServerReplies {
     }
 
     /** Records a request pgmux answers itself; the answer goes out at once when nothing is owed before it. */
-    void answerLocally(byte type, Message reply, Consumer<Message> send) {
+    void answerLocally(byte type, Message reply) {
         if (add(new Owed(type, Purpose.LOCAL, reply, null))) {
-            sendLocalReplies(send);
+            sendLocalReplies();
         }
     }
 
@@ -135,7 +146,7 @@ final class ServerReplies {
      * will skip are dropped ({@code skipped} sees pgmux's own Parses among them). Local replies now
      * due are sent.
      */
-    void advance(byte type, Consumer<Owed> skipped, Consumer<Message> send) {
+    void advance(byte type) {
         Owed head = head();
         if (head == null || !ends(head.request(), type)) {
             return;
@@ -147,10 +158,10 @@ final class ServerReplies {
             }
             skippingUntilSync = isEmpty();
         }
-        sendLocalReplies(send);
+        sendLocalReplies();
     }
 
-    private void sendLocalReplies(Consumer<Message> send) {
+    private void sendLocalReplies() {
         while (!isEmpty() && owed.peek().purpose() == Purpose.LOCAL) {
             send.accept(owed.poll().reply());
         }

@@ -156,8 +156,8 @@ final class StaleStatementRetry {
             heldError.release();
             heldError = null;
         }
-        copies.forEach(Frame::release);
         if (!copies.isEmpty()) {
+            copies.forEach(Frame::release);
             copies.clear();
         }
         bytes = 0;

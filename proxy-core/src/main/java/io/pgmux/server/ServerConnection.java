@@ -73,6 +73,9 @@ public final class ServerConnection implements SessionDirectory.Listed<ServerSna
     private volatile CloseReason closeReason;
 
     private List<Frame> batch = new ArrayList<>();
+    /** The list handed to a client on this loop last time, emptied and ready to be the next batch. */
+    private List<Frame> spareBatch;
+
     private Consumer<Boolean> resetDone;
     private boolean resetFailed;
     private boolean resetDiscards;
@@ -332,16 +335,22 @@ public final class ServerConnection implements SessionDirectory.Listed<ServerSna
             return;
         }
         List<Frame> frames = batch;
-        batch = new ArrayList<>();
         ServerListener listener = client;
         if (listener == null) {
             frames.forEach(ReferenceCountUtil::release);
+            frames.clear();
             return;
         }
         EventLoop loop = listener.eventLoop();
         if (loop.inEventLoop()) {
+            // The client is done with the list when the call returns: it becomes the spare, no list per burst.
+            batch = spareBatch != null ? spareBatch : new ArrayList<>();
+            spareBatch = null;
             listener.onServerFrames(this, frames);
+            frames.clear();
+            spareBatch = frames;
         } else {
+            batch = new ArrayList<>();
             loop.execute(() -> listener.onServerFrames(this, frames));
         }
     }

@@ -16,7 +16,7 @@ public interface ServerListener {
         return toString();
     }
 
-    /** Frames from one read burst; the listener owns them from here. */
+    /** Frames from one read burst; the listener owns the frames from here, but not the list, which it must not keep. */
     void onServerFrames(ServerConnection server, List<Frame> frames);
 
     /** The server connection died while attached. */

@@ -2,7 +2,6 @@ package io.pgmux.session;
 
 import io.netty.buffer.ByteBuf;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -91,9 +90,7 @@ public final class SqlClassifier {
      * such word is ASCII, and PostgreSQL's lexer counts any non-ASCII byte as part of an identifier.
      */
     public static boolean mayAffectSession(ByteBuf text, int from, int to) {
-        byte[] bytes = new byte[Math.max(0, to - from)];
-        text.getBytes(from, bytes);
-        return mayAffectSession(new AsciiView(bytes));
+        return mayAffectSession(new AsciiView(text, from, Math.max(from, to)));
     }
 
     private static boolean mayAffectSession(CharSequence sql) {
@@ -172,20 +169,21 @@ public final class SqlClassifier {
     }
 
     /** Bytes of UTF-8 text seen as chars: ASCII as is, every other byte as a char above 0x7f. */
-    private record AsciiView(byte[] bytes) implements CharSequence {
+    /** Bytes {@code from} to {@code to} of a buffer, read in place as Latin-1 characters (no copy). */
+    private record AsciiView(ByteBuf text, int from, int to) implements CharSequence {
         @Override
         public int length() {
-            return bytes.length;
+            return to - from;
         }
 
         @Override
         public char charAt(int index) {
-            return (char) (bytes[index] & 0xff);
+            return (char) (text.getByte(from + index) & 0xff);
         }
 
         @Override
         public CharSequence subSequence(int start, int end) {
-            return new AsciiView(Arrays.copyOfRange(bytes, start, end));
+            return new AsciiView(text, from + start, from + end);
         }
     }
 

@@ -13,12 +13,12 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ServerRepliesTest {
-    private final ServerReplies replies = new ServerReplies();
     private final List<Message> sent = new ArrayList<>();
     private final List<ServerReplies.Owed> skipped = new ArrayList<>();
+    private final ServerReplies replies = new ServerReplies(skipped::add, sent::add);
 
     private void reply(byte type) {
-        replies.advance(type, skipped::add, sent::add);
+        replies.advance(type);
     }
 
     @Test
@@ -38,7 +38,7 @@ class ServerRepliesTest {
     @Test
     void localRepliesWaitForTheirTurn() {
         replies.clientRequest(Frontend.BIND);
-        replies.answerLocally(Frontend.PARSE, ParseComplete.INSTANCE, sent::add);
+        replies.answerLocally(Frontend.PARSE, ParseComplete.INSTANCE);
         assertTrue(sent.isEmpty(), "the Bind's reply comes first");
         reply(Backend.BIND_COMPLETE);
         assertEquals(List.of(ParseComplete.INSTANCE), sent);
@@ -48,7 +48,7 @@ class ServerRepliesTest {
     void anErrorSkipsTheRequestsUpToSync() {
         replies.clientRequest(Frontend.BIND);
         replies.clientRequest(Frontend.EXECUTE);
-        replies.answerLocally(Frontend.CLOSE, ParseComplete.INSTANCE, sent::add);
+        replies.answerLocally(Frontend.CLOSE, ParseComplete.INSTANCE);
         replies.clientRequest(Frontend.SYNC);
         reply(Backend.ERROR_RESPONSE);
         assertEquals(2, skipped.size(), "the Execute and the locally answered Close are skipped");

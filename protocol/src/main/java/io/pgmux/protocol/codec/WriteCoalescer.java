@@ -1,5 +1,6 @@
 package io.pgmux.protocol.codec;
 
+import io.netty.buffer.AbstractByteBuf;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
@@ -19,6 +20,8 @@ public final class WriteCoalescer extends ChannelOutboundHandlerAdapter {
     private ByteBuf first;
     /** The buffer {@link #first} is a view of, or null when the run cannot grow. */
     private ByteBuf root;
+    /** A leak-detection wrapper lies between {@link #first} and {@link #root} (a sampled buffer). */
+    private boolean rootTracked;
 
     private long runStart;
     private int runLength;
@@ -71,6 +74,7 @@ public final class WriteCoalescer extends ChannelOutboundHandlerAdapter {
             ByteBuf r = rootOf(buf);
             if (r != buf && r.hasMemoryAddress()) {
                 root = r;
+                rootTracked = isTracked(buf);
                 runStart = buf.memoryAddress() + buf.readerIndex();
                 runLength = buf.readableBytes();
             }
@@ -86,14 +90,31 @@ public final class WriteCoalescer extends ChannelOutboundHandlerAdapter {
         ByteBuf out = merged ? root.retainedSlice((int) (runStart - root.memoryAddress()), runLength) : held;
         first = null;
         root = null;
-        if (merged) {
+        if (merged && rootTracked) {
             // The run goes out as one slice of the root buffer. The first buffer keeps its reference until that
             // slice is released (before its promise completes, however the write ends), so the root's last release
-            // still goes through the views it was read as, as Netty's leak detection expects.
+            // still goes through the leak-detection wrapper it was read through, as Netty's leak detection expects.
             ctx.write(out).addListener(written -> held.release());
+        } else if (merged) {
+            // No wrapper to go through (the usual, unsampled case): the slice keeps the root alive by itself.
+            held.release();
+            ctx.write(out, ctx.voidPromise());
         } else {
             ctx.write(out, ctx.voidPromise());
         }
+    }
+
+    /**
+     * Whether a wrapper is among the views between buf and its root: Netty's leak-detection wrappers (a sampled
+     * buffer) are the views that are not an {@link AbstractByteBuf}, as slices and pooled buffers are.
+     */
+    private static boolean isTracked(ByteBuf buf) {
+        for (ByteBuf current = buf; current != null; current = current.unwrap()) {
+            if (!(current instanceof AbstractByteBuf)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The buffer at the end of a chain of views (slices, leak-detection wrappers). */
