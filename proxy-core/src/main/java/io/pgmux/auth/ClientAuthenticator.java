@@ -31,24 +31,27 @@ import org.slf4j.LoggerFactory;
 public final class ClientAuthenticator {
     private static final Logger log = LoggerFactory.getLogger(ClientAuthenticator.class);
 
-    private volatile AuthType type;
-    private volatile UserDirectory users;
+    /**
+     * What logins are checked against: {@code auth.type} and the users of one configuration. Replaced whole on reload,
+     * and taken once per login, so that no login pairs the type of one configuration with the users of another.
+     */
+    private record Settings(AuthType type, UserDirectory users) {}
+
+    private volatile Settings settings;
     private final AuthQuery query;
 
     public ClientAuthenticator(AuthType type, UserDirectory users, AuthQuery query) {
-        this.type = type;
-        this.users = users;
+        this.settings = new Settings(type, users);
         this.query = query;
     }
 
     /** Takes a reloaded configuration: logins that start from now on use {@code type} and {@code users}. */
     public void reconfigure(AuthType type, UserDirectory users) {
-        this.users = users;
-        this.type = type;
+        this.settings = new Settings(type, users);
     }
 
     public UserDirectory users() {
-        return users;
+        return settings.users();
     }
 
     /** The next thing to do in a login. */
@@ -79,15 +82,16 @@ public final class ClientAuthenticator {
      * completes on {@code loop}, or fails with a {@code PgmuxException} when the query cannot run.
      */
     public Future<Exchange> begin(String user, String database, EventLoop loop, String clientName) {
-        Optional<String> known = users.find(user).map(UserConfig::password);
-        if (known.isPresent() || type == AuthType.TRUST || !query.appliesTo(database)) {
-            return loop.newSucceededFuture(new Exchange(user, known, false));
+        Settings current = settings;
+        Optional<String> known = current.users().find(user).map(UserConfig::password);
+        if (known.isPresent() || current.type() == AuthType.TRUST || !query.appliesTo(database)) {
+            return loop.newSucceededFuture(new Exchange(current, user, known, false));
         }
         Promise<Exchange> begun = loop.newPromise();
         Future<Optional<String>> lookup = query.lookup(database, user, loop, clientName);
         lookup.addListener(f -> {
             if (lookup.isSuccess()) {
-                begun.setSuccess(new Exchange(user, lookup.getNow(), true));
+                begun.setSuccess(new Exchange(current, user, lookup.getNow(), true));
             } else {
                 begun.setFailure(lookup.cause());
             }
@@ -97,6 +101,9 @@ public final class ClientAuthenticator {
 
     /** One client's login, driven by {@link #start} and then {@link #onPassword} per 'p' message. */
     public final class Exchange {
+        /** Those in force when the login began, for the whole login. */
+        private final Settings settings;
+
         private final String user;
         /** The stored password, MD5 hash or SCRAM verifier; empty for an unknown user. */
         private final Optional<String> secret;
@@ -107,14 +114,15 @@ public final class ClientAuthenticator {
         private ScramServerExchange scram;
         private boolean scramFirstDone;
 
-        private Exchange(String user, Optional<String> secret, boolean queried) {
+        private Exchange(Settings settings, String user, Optional<String> secret, boolean queried) {
+            this.settings = settings;
             this.user = user;
             this.secret = secret;
             this.queried = queried;
         }
 
         public Step start() {
-            AuthType method = type;
+            AuthType method = settings.type();
             if (method == AuthType.TRUST) {
                 return new Step.Success(Optional.empty(), Optional.empty(), Optional.empty());
             }
@@ -127,12 +135,13 @@ public final class ClientAuthenticator {
                     return new Step.Challenge(new Authentication.CleartextPassword());
                 case MD5:
                     md5Salt = new byte[4];
-                    users.random().nextBytes(md5Salt);
+                    settings.users().random().nextBytes(md5Salt);
                     return new Step.Challenge(new Authentication.Md5Password(md5Salt));
                 default:
-                    Optional<ScramVerifier> stored = secret.flatMap(s -> users.scramVerifier(user, s));
-                    ScramVerifier verifier =
-                            stored.orElseGet(() -> ScramVerifier.fromPassword(randomPassword(), users.random()));
+                    Optional<ScramVerifier> stored =
+                            secret.flatMap(s -> settings.users().scramVerifier(user, s));
+                    ScramVerifier verifier = stored.orElseGet(() -> ScramVerifier.fromPassword(
+                            randomPassword(), settings.users().random()));
                     if (secret.isPresent() && stored.isEmpty()) {
                         log.warn(
                                 "user \"{}\" has an MD5 password {}, which cannot verify a SCRAM login; the login will"
@@ -140,7 +149,7 @@ public final class ClientAuthenticator {
                                 user,
                                 queried ? "in PostgreSQL (found by auth.query)" : "in pgmux's configuration");
                     }
-                    scram = new ScramServerExchange(verifier, users.random());
+                    scram = new ScramServerExchange(verifier, settings.users().random());
                     return new Step.Challenge(new Authentication.Sasl(List.of(ScramServerExchange.MECHANISM)));
             }
         }
@@ -211,7 +220,7 @@ public final class ClientAuthenticator {
 
         private String randomPassword() {
             byte[] bytes = new byte[16];
-            users.random().nextBytes(bytes);
+            settings.users().random().nextBytes(bytes);
             return java.util.HexFormat.of().formatHex(bytes);
         }
     }
