@@ -61,12 +61,14 @@ class ConnectionLimitsIT {
         }
         pg.createDatabase(DB, USER_A);
         String target = "dbname = " + quote(DB) + ", pool { ";
-        return "auth.users {\n" + user(USER_A, PASSWORD) + user(USER_B, PASSWORD) + user(USER_U, PASSWORD)
+        // max-user-connections is the server user's own setting, over all its databases.
+        String userU = quote(USER_U) + " { password = " + quote(PASSWORD) + ", pool { max-user-connections = 2 } }\n";
+        return "auth.users {\n" + user(USER_A, PASSWORD) + user(USER_B, PASSWORD) + userU
                 + user(USER_R, PASSWORD) + "}\n"
                 + "databases {\n"
                 + database(DB, pg, "pool { size = 5, max-db-connections = 3 }")
-                + database(U_DB1, pg, target + "size = 5, max-user-connections = 2, query-wait-timeout = 1s }")
-                + database(U_DB2, pg, target + "size = 5, max-user-connections = 2 }")
+                + database(U_DB1, pg, target + "size = 5, query-wait-timeout = 1s }")
+                + database(U_DB2, pg, target + "size = 5 }")
                 + database(RESERVE_DB, pg, target + "size = 1, reserve-size = 1, reserve-timeout = 500ms }")
                 + "}";
     });

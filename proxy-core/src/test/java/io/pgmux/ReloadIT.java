@@ -55,6 +55,10 @@ class ReloadIT {
     private static final String DB = "it_reload";
     private static final String DB2 = "it_reload_two";
     private static final String PW = "pw";
+    /** Server users a database forces, each with max-user-connections = 1. */
+    private static final String SVC_A = "it_reload_svc_a";
+
+    private static final String SVC_B = "it_reload_svc_b";
 
     @TempDir
     Path dir;
@@ -68,6 +72,8 @@ class ReloadIT {
         pg.createUser("it_reload_file_a", PW);
         pg.createUser("it_reload_file_b", PW);
         pg.createUser("it_reload_other", PW);
+        pg.createUser(SVC_A, PW);
+        pg.createUser(SVC_B, PW);
         pg.createDatabase(DB, LOAD_USER);
         pg.createDatabase(DB2, LOAD_USER);
     }
@@ -214,6 +220,47 @@ class ReloadIT {
             assertEquals(DB2, currentDatabase(c));
             Await.until("the old server to close", Duration.ofSeconds(20), () -> countConnections(DB) == 0);
         }
+    }
+
+    /**
+     * A reload that forces another server user moves the pools of the old one onto the new user's max-user-connections:
+     * a client that logged in before the reload counts against it too, so the new user never has more servers than it
+     * allows.
+     */
+    @Test
+    void aPoolWhoseForcedUserChangedCountsAgainstTheNewUsersLimit() throws Exception {
+        String users = user("it_reload_other", PW)
+                + quote(SVC_A) + " { password = " + quote(PW) + ", pool { max-user-connections = 1 } }\n"
+                + quote(SVC_B) + " { password = " + quote(PW) + ", pool { max-user-connections = 1 } }\n";
+        String wait = ", pool { query-wait-timeout = 1s }";
+        try (TestProxy proxy = TestProxy.start(settings(users, database(DB, pg, "user = " + quote(SVC_A) + wait)))) {
+            try (Connection before = proxy.connect(DB, "it_reload_other", PW)) {
+                assertEquals(SVC_A, currentUser(before));
+
+                proxy.rewrite(settings(users, database(DB, pg, "user = " + quote(SVC_B) + wait)));
+                reload(proxy);
+                before.setAutoCommit(false);
+                assertEquals(SVC_B, currentUser(before), "the pool of before the reload logs in as the new user");
+
+                // A client of the new user's own pool waits for the one server the limit allows (its login needs one).
+                SQLException e = assertThrows(SQLException.class, () -> proxy.connect(DB, "it_reload_other", PW));
+                assertEquals("08P01", e.getSQLState(), e.toString());
+                assertTrue(e.getMessage().contains("query_wait_timeout"), e.getMessage());
+                assertEquals(1, pg.countConnections(SVC_B));
+
+                before.commit();
+                try (Connection after = proxy.connect(DB, "it_reload_other", PW)) {
+                    assertEquals(SVC_B, currentUser(after));
+                }
+                assertEquals(1, pg.countConnections(SVC_B));
+            }
+            Await.until(
+                    "the old user's server to close", Duration.ofSeconds(20), () -> pg.countConnections(SVC_A) == 0);
+        }
+    }
+
+    private static String currentUser(Connection c) throws SQLException {
+        return queryString(c, "SELECT current_user");
     }
 
     private static String currentDatabase(Connection c) throws SQLException {

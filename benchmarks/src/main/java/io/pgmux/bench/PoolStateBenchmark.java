@@ -41,7 +41,7 @@ public class PoolStateBenchmark {
             pool.acquire(i, now, s -> true);
         }
         for (int i = 0; i < SIZE; i++) {
-            giveBack(pool.connected(i, now));
+            giveBack(pool.connected(i, pool.generation(), now));
         }
         if (pool.idleCount() != SIZE) {
             throw new IllegalStateException("expected " + SIZE + " idle servers, got " + pool.idleCount());

@@ -63,6 +63,7 @@ public record DatabaseConfig(
             Problems p = new Problems();
             if (entry.hasPath("pool")) {
                 PoolSettings.checkNoGlobalOnly(entry.getConfig("pool"), p);
+                PoolSettings.checkDatabaseLevel(entry.getConfig("pool"), p);
             }
             settings = p.collect(() -> PoolSettings.from(pool));
             p.throwIfAny();

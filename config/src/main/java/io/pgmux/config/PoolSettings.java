@@ -81,6 +81,28 @@ public record PoolSettings(
         }
     }
 
+    /**
+     * Refuses {@code max-user-connections} in a database's {@code pool} block: it limits the servers of one server user
+     * over all databases, so one database cannot set it for the others (as in PgBouncer, it is a user's setting).
+     */
+    static void checkDatabaseLevel(Config overrides, Problems p) {
+        p.check(
+                !overrides.hasPath("max-user-connections"),
+                "pool.max-user-connections",
+                "limits a server user over all databases: set it in pgmux.pool or auth.users.<user>.pool, not here");
+    }
+
+    /**
+     * Refuses {@code max-db-connections} in a user's {@code pool} block: it limits the servers of one database over all
+     * its users, so one user cannot set it for the others (as in PgBouncer, it is a database's setting).
+     */
+    static void checkUserLevel(Config overrides, Problems p) {
+        p.check(
+                !overrides.hasPath("max-db-connections"),
+                "pool.max-db-connections",
+                "limits a database over all its users: set it in pgmux.pool or databases.<db>.pool, not here");
+    }
+
     /** Binds a {@code pool} block (for a database: its overrides already layered over {@code pgmux.pool}). */
     public static PoolSettings from(Config c) {
         return new PoolSettings(

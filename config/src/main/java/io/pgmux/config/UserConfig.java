@@ -73,6 +73,7 @@ public record UserConfig(String name, String password, Optional<PoolOverrides> p
         try {
             Problems p = new Problems();
             PoolSettings.checkNoGlobalOnly(c.getConfig("pool"), p);
+            PoolSettings.checkUserLevel(c.getConfig("pool"), p);
             Optional<PoolOverrides> overrides = p.collect(() -> PoolOverrides.from(c.getConfig("pool"), poolDefaults));
             p.throwIfAny();
             return overrides;

@@ -123,6 +123,19 @@ class UserPoolOverridesTest {
                         + " checked before their database and user are known): set it in pgmux.pool, not here");
     }
 
+    /** One limit per shared budget: a user cannot set its database's, nor a database its server users'. */
+    @Test
+    void budgetLimitsAreRefusedWhereTheyWouldNotBeTheBudgetsOwn() {
+        assertProblems(
+                "pgmux.auth.users.reporting { password = x, pool { max-db-connections = 5, max-user-connections = 2 } }",
+                "config:1: auth.users.reporting.pool.max-db-connections limits a database over all its users: set it in"
+                        + " pgmux.pool or databases.<db>.pool, not here");
+        assertProblems(
+                "pgmux.databases.appdb { host = h, pool { max-user-connections = 5, max-db-connections = 2 } }",
+                "config:1: databases.appdb.pool.max-user-connections limits a server user over all databases: set it"
+                        + " in pgmux.pool or auth.users.<user>.pool, not here");
+    }
+
     @Test
     void everyBadValueIsReported() {
         assertProblems(

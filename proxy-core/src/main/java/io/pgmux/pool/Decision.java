@@ -12,8 +12,11 @@ public sealed interface Decision<S, W> {
     /** Hand {@code server} to {@code waiter}. */
     record Lease<S, W>(S server, W waiter) implements Decision<S, W> {}
 
-    /** Open a new server connection; the pool's waiters get it when it is ready. */
-    record Connect<S, W>() implements Decision<S, W> {}
+    /**
+     * Open a new server connection; the pool's waiters get it when it is ready. Its outcome goes back to the pool with
+     * {@code generation}, so that a connect decided before a RECONNECT never joins the pool.
+     */
+    record Connect<S, W>(PoolState.Generation generation) implements Decision<S, W> {}
 
     /** Fail {@code waiter} with an error. */
     record Reject<S, W>(W waiter, SqlState sqlState, String message) implements Decision<S, W> {}

@@ -15,7 +15,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,7 +38,13 @@ public final class Pool implements ConnectionBudget.Member {
     private final LongSupplier nanoClock;
     private final PoolMetrics metrics;
     private final ConnectionBudget dbBudget;
-    private final ConnectionBudget userBudget;
+    /** That of the server user the pool logs in as now; a reload may move the pool to another. */
+    private volatile ConnectionBudget userBudget;
+    /**
+     * Every budget this pool has drawn on: its servers of before a reload that moved it still hold room in the old
+     * user budget, and give it back (waking that budget's starving pools) as they close.
+     */
+    private final Set<ConnectionBudget> budgets = new CopyOnWriteArraySet<>();
     /** Where the last client asked from: connects made without a client at hand (room came free) run there. */
     private volatile EventLoop lastLoop;
 
@@ -47,8 +55,6 @@ public final class Pool implements ConnectionBudget.Member {
     private final List<CompletableFuture<Void>> drainWaiters = new ArrayList<>();
     /** Whether {@code drainWaiters} has any: read without the lock on every decision, so it must be cheap. */
     private volatile boolean pauseWaiting;
-    /** Removed from the configuration by a reload: it serves its clients until they are gone, then closes. */
-    private volatile boolean retired;
 
     /** A pool whose servers count against budgets shared with other pools (of its database, of its server user). */
     public Pool(
@@ -72,6 +78,8 @@ public final class Pool implements ConnectionBudget.Member {
                 limits(database.pool()), PoolState.jitteredLifetimes(new Random()), dbBudget, userBudget);
         // Last: the gauges call counts() at scrape time, which needs the state above.
         this.metrics = metrics.pool(key, this::counts);
+        budgets.add(dbBudget);
+        budgets.add(userBudget);
         dbBudget.join(this);
         userBudget.join(this);
     }
@@ -84,9 +92,7 @@ public final class Pool implements ConnectionBudget.Member {
                 settings.serverLifetime(),
                 settings.serverLoginRetry(),
                 settings.reserveSize(),
-                settings.reserveTimeout(),
-                settings.maxDbConnections(),
-                settings.maxUserConnections());
+                settings.reserveTimeout());
     }
 
     public PoolKey key() {
@@ -161,7 +167,7 @@ public final class Pool implements ConnectionBudget.Member {
         metrics.serverClosed(server.closeReason());
         List<Decision<ServerConnection, Waiter>> decisions;
         synchronized (state) {
-            decisions = state.lost(server);
+            decisions = state.lost(server, nanoClock.getAsLong());
         }
         apply(decisions, server.eventLoop());
         wakeBudgets();
@@ -202,8 +208,7 @@ public final class Pool implements ConnectionBudget.Member {
     }
 
     private void wakeBudgets() {
-        dbBudget.wake();
-        userBudget.wake();
+        budgets.forEach(ConnectionBudget::wake);
     }
 
     /** Housekeeping tick: reap idle and old servers, keep min-size warm. */
@@ -215,15 +220,49 @@ public final class Pool implements ConnectionBudget.Member {
         apply(decisions, loop);
     }
 
-    /** Takes new settings (reload). */
-    public void reconfigure(DatabaseConfig newDatabase, ServerConnector.Target newTarget, EventLoop loop) {
+    /**
+     * Takes new settings (reload), and {@code newUserBudget}, that of the server user it logs in as from now on. When
+     * the server moved (address, database, login), its servers are replaced as RECONNECT replaces them, so that every
+     * transaction from now on runs where the configuration says, and connects still in flight are closed when they
+     * complete.
+     */
+    public void reconfigure(
+            DatabaseConfig newDatabase,
+            ServerConnector.Target newTarget,
+            ConnectionBudget newUserBudget,
+            EventLoop loop) {
+        ConnectionBudget oldUserBudget = userBudget;
+        boolean moved = !sameServer(database, newDatabase) || newUserBudget != oldUserBudget;
+        // Before the new generation starts: a connect decided in it must find the new target.
         this.database = newDatabase;
         this.target = newTarget;
-        List<Decision<ServerConnection, Waiter>> decisions;
+        if (newUserBudget != oldUserBudget) {
+            budgets.add(newUserBudget);
+            newUserBudget.join(this);
+            userBudget = newUserBudget;
+            oldUserBudget.leave(this);
+        }
+        List<Decision<ServerConnection, Waiter>> decisions = new ArrayList<>();
+        long now = nanoClock.getAsLong();
         synchronized (state) {
-            decisions = state.resize(limits(newDatabase.pool()), nanoClock.getAsLong());
+            if (moved) {
+                decisions.addAll(state.reconnect(dbBudget, newUserBudget, now));
+            }
+            decisions.addAll(state.resize(limits(newDatabase.pool()), now));
+        }
+        if (moved) {
+            // As PgBouncer does: servers of the old address (or database, or login) are replaced as they are released.
+            log.info("pool {}: its server changed, reconnecting", key);
         }
         apply(decisions, loop);
+    }
+
+    private static boolean sameServer(DatabaseConfig a, DatabaseConfig b) {
+        return a.host().equals(b.host())
+                && a.port() == b.port()
+                && a.dbname().equals(b.dbname())
+                && a.user().equals(b.user())
+                && a.password().equals(b.password());
     }
 
     /**
@@ -285,15 +324,6 @@ public final class Pool implements ConnectionBudget.Member {
         apply(decisions, loop);
     }
 
-    /** Marks this pool as removed by a reload; {@link PoolRegistry} closes it once its last client left. */
-    void retire() {
-        retired = true;
-    }
-
-    boolean isRetired() {
-        return retired;
-    }
-
     /** Clients of this pool in any state (for a retired pool: whether it can close). */
     int clientCount() {
         int n = 0;
@@ -309,8 +339,7 @@ public final class Pool implements ConnectionBudget.Member {
         synchronized (state) {
             decisions = state.close(SqlState.ADMIN_SHUTDOWN, "pgmux is shutting down");
         }
-        dbBudget.leave(this);
-        userBudget.leave(this);
+        budgets.forEach(budget -> budget.leave(this));
         apply(decisions, loop);
     }
 
@@ -357,8 +386,8 @@ public final class Pool implements ConnectionBudget.Member {
         for (Decision<ServerConnection, Waiter> decision : decisions) {
             if (decision instanceof Decision.Lease<ServerConnection, Waiter> lease) {
                 hand(lease.server(), lease.waiter());
-            } else if (decision instanceof Decision.Connect) {
-                connect(loop);
+            } else if (decision instanceof Decision.Connect<ServerConnection, Waiter> connect) {
+                connect(loop, connect.generation());
             } else if (decision instanceof Decision.Reject<ServerConnection, Waiter> reject) {
                 reject.waiter().promise().tryFailure(new PgmuxException(reject.sqlState(), reject.message()));
             } else if (decision instanceof Decision.Close<ServerConnection, Waiter> close) {
@@ -428,7 +457,7 @@ public final class Pool implements ConnectionBudget.Member {
         apply(decisions, waiter.loop());
     }
 
-    private void connect(EventLoop loop) {
+    private void connect(EventLoop loop, PoolState.Generation generation) {
         ServerConnector.Target t = target;
         connector.connect(loop, t, this::lost).addListener(f -> {
             List<Decision<ServerConnection, Waiter>> decisions;
@@ -439,7 +468,7 @@ public final class Pool implements ConnectionBudget.Member {
                     serverParameters = server.parameters();
                 }
                 synchronized (state) {
-                    decisions = state.connected(server, nanoClock.getAsLong());
+                    decisions = state.connected(server, generation, nanoClock.getAsLong());
                 }
             } else {
                 PgmuxException error = f.cause() instanceof PgmuxException p
@@ -448,7 +477,8 @@ public final class Pool implements ConnectionBudget.Member {
                 log.warn("server connection for pool {} failed: {}", key, error.getMessage());
                 metrics.serverConnectFailed();
                 synchronized (state) {
-                    decisions = state.connectFailed(error.sqlState(), error.getMessage(), nanoClock.getAsLong());
+                    decisions = state.connectFailed(
+                            generation, error.sqlState(), error.getMessage(), nanoClock.getAsLong());
                 }
                 // The failed connect's room is free again: another pool may use it.
                 apply(decisions, loop);

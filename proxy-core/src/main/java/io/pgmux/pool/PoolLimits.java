@@ -13,8 +13,6 @@ import java.time.Duration;
  *     (up to {@link #MAX_LOGIN_RETRY}); zero retries at once
  * @param reserveSize servers the pool may open beyond {@code size} once a client has waited {@code reserveTimeout}
  * @param reserveTimeout how long the oldest waiting client waits before the reserve may be used
- * @param maxDbConnections limit of the pool's database budget (all pools of the database); zero = none
- * @param maxUserConnections limit of the pool's user budget (all pools of the server user); zero = none
  */
 public record PoolLimits(
         int size,
@@ -23,9 +21,7 @@ public record PoolLimits(
         Duration serverLifetime,
         Duration serverLoginRetry,
         int reserveSize,
-        Duration reserveTimeout,
-        int maxDbConnections,
-        int maxUserConnections) {
+        Duration reserveTimeout) {
     /** The longest wait between connect attempts while PostgreSQL keeps refusing. */
     public static final Duration MAX_LOGIN_RETRY = Duration.ofSeconds(15);
 
@@ -36,37 +32,20 @@ public record PoolLimits(
         }
     }
 
-    /** Limits without reserve or shared limits. */
+    /** Limits without a reserve. */
     public PoolLimits(
             int size, int minSize, Duration serverIdleTimeout, Duration serverLifetime, Duration serverLoginRetry) {
-        this(size, minSize, serverIdleTimeout, serverLifetime, serverLoginRetry, 0, Duration.ZERO, 0, 0);
+        this(size, minSize, serverIdleTimeout, serverLifetime, serverLoginRetry, 0, Duration.ZERO);
     }
 
-    /** Limits without a login retry delay, reserve or shared limits. */
+    /** Limits without a login retry delay or reserve. */
     public PoolLimits(int size, int minSize, Duration serverIdleTimeout, Duration serverLifetime) {
         this(size, minSize, serverIdleTimeout, serverLifetime, Duration.ZERO);
     }
 
     /** These limits with a reserve. */
     public PoolLimits withReserve(int reserveSize, Duration reserveTimeout) {
-        return with(reserveSize, reserveTimeout, maxDbConnections, maxUserConnections);
-    }
-
-    /** These limits with shared database and user limits. */
-    public PoolLimits withShared(int maxDbConnections, int maxUserConnections) {
-        return with(reserveSize, reserveTimeout, maxDbConnections, maxUserConnections);
-    }
-
-    private PoolLimits with(int reserveSize, Duration reserveTimeout, int maxDbConnections, int maxUserConnections) {
         return new PoolLimits(
-                size,
-                minSize,
-                serverIdleTimeout,
-                serverLifetime,
-                serverLoginRetry,
-                reserveSize,
-                reserveTimeout,
-                maxDbConnections,
-                maxUserConnections);
+                size, minSize, serverIdleTimeout, serverLifetime, serverLoginRetry, reserveSize, reserveTimeout);
     }
 }

@@ -79,50 +79,98 @@ public final class PoolRegistry {
         if (db.isEmpty()) {
             return Optional.empty();
         }
+        Pool existing = pools.get(new PoolKey(database, poolUser(config, db.get(), user)));
+        if (existing != null) {
+            return Optional.of(existing);
+        }
+        return create(database, user);
+    }
+
+    /**
+     * Creates a pool under the lock {@link #reconfigure} holds, with the configuration in force then: a pool created
+     * while a reload runs gets the new settings (it is created after the reload, which then has nothing to tell it),
+     * never the old ones.
+     */
+    private synchronized Optional<Pool> create(String database, String user) {
+        PgmuxConfig config = this.config;
+        Optional<DatabaseConfig> db = config.database(database);
+        if (db.isEmpty()) {
+            return Optional.empty();
+        }
         String serverUser = db.get().user().orElse(user);
-        // Where the database forces a server user, the pool overrides of the client's user apply, not those of the
-        // forced one. A client with overrides of its own therefore gets a pool of its own, keyed by its name (still
-        // logging in as the forced user): sharing the (database, forced user) pool would leave its size and mode to
-        // whichever client came first. Clients without overrides share that pool, which runs with the forced user's
-        // overrides if it has an entry with some. Either way a key always stands for the same settings.
-        String poolUser = hasPoolOverrides(user) ? user : serverUser;
-        PoolKey key = new PoolKey(database, poolUser);
+        PoolKey key = new PoolKey(database, poolUser(config, db.get(), user));
         Pool existing = pools.get(key);
         if (existing != null) {
             return Optional.of(existing);
         }
-        boolean[] created = new boolean[1];
-        Pool pool = pools.computeIfAbsent(key, k -> {
-            created[0] = true;
-            DatabaseConfig settings = db.get().withPool(config.poolFor(db.get(), k.user()));
-            return new Pool(
-                    k,
-                    settings,
-                    target(config, k, serverUser, settings),
-                    connector,
-                    nanoClock,
-                    metrics,
-                    dbBudgets.computeIfAbsent(database, name -> new ConnectionBudget("database " + name)),
-                    userBudgets.computeIfAbsent(serverUser, name -> new ConnectionBudget("user " + name)));
-        });
-        if (created[0] && isPaused(database)) {
+        DatabaseConfig settings = db.get().withPool(config.poolFor(db.get(), key.user()));
+        Pool pool = new Pool(
+                key,
+                settings,
+                target(config, key, serverUser, settings),
+                connector,
+                nanoClock,
+                metrics,
+                dbBudget(database, db.get()),
+                userBudget(config, serverUser));
+        pools.put(key, pool);
+        if (isPaused(database)) {
             pool.startPaused();
         }
         return Optional.of(pool);
     }
 
     /**
+     * The user a client's pool is keyed by. Where the database forces a server user, the pool overrides of the
+     * client's user apply, not those of the forced one. A client with overrides of its own therefore gets a pool of its
+     * own, keyed by its name (still logging in as the forced user): sharing the (database, forced user) pool would leave
+     * its size and mode to whichever client came first. Clients without overrides share that pool, which runs with the
+     * forced user's overrides if it has an entry with some. Either way a key always stands for the same settings.
+     */
+    private static String poolUser(PgmuxConfig config, DatabaseConfig db, String user) {
+        UserConfig entry = config.auth().users().get(user);
+        boolean hasOverrides = entry != null && entry.pool().isPresent();
+        return hasOverrides ? user : db.user().orElse(user);
+    }
+
+    /** The budget of all pools of {@code database} (max-db-connections, set for the database, not for a user). */
+    private ConnectionBudget dbBudget(String database, DatabaseConfig db) {
+        return dbBudgets.computeIfAbsent(
+                database,
+                name -> new ConnectionBudget("database " + name, db.pool().maxDbConnections()));
+    }
+
+    /** The budget of all pools logging in as {@code serverUser}, over all databases (max-user-connections). */
+    private ConnectionBudget userBudget(PgmuxConfig config, String serverUser) {
+        return userBudgets.computeIfAbsent(
+                serverUser, name -> new ConnectionBudget("user " + name, maxUserConnections(config, name)));
+    }
+
+    /** The server user's own max-user-connections: its auth.users entry's, else pgmux.pool's. */
+    private static int maxUserConnections(PgmuxConfig config, String serverUser) {
+        return Optional.ofNullable(config.auth().users().get(serverUser))
+                .flatMap(UserConfig::pool)
+                .map(overrides -> overrides.over(config.pool()))
+                .orElse(config.pool())
+                .maxUserConnections();
+    }
+
+    /**
      * Takes a reloaded configuration. Pools of databases that are still configured get their new settings (a smaller
-     * size closes surplus servers as they are released); pools of removed databases keep serving the clients they
-     * have and close once those are gone, while new clients of those databases get 3D000.
+     * size closes surplus servers as they are released; a pool whose server moved replaces its servers, as RECONNECT
+     * does, and draws on the budget of its new server user); pools of removed databases keep serving the clients they
+     * have and close once those are gone, while new clients of those databases get 3D000. Every budget takes its new
+     * limit. Holds the lock pools are created under, so that none is created with the old settings meanwhile.
      */
     public synchronized void reconfigure(PgmuxConfig next, EventLoop loop) {
         this.config = next;
+        dbBudgets.forEach((database, budget) ->
+                next.database(database).ifPresent(db -> budget.limit(db.pool().maxDbConnections())));
+        userBudgets.forEach((serverUser, budget) -> budget.limit(maxUserConnections(next, serverUser)));
         for (Pool pool : pools.values()) {
             Optional<DatabaseConfig> db = next.database(pool.key().database());
             if (db.isEmpty()) {
                 pools.remove(pool.key(), pool);
-                pool.retire();
                 retired.add(pool);
                 log.info("pool {} retired: its database is no longer configured", pool.key());
                 continue;
@@ -130,23 +178,12 @@ public final class PoolRegistry {
             DatabaseConfig settings =
                     db.get().withPool(next.poolFor(db.get(), pool.key().user()));
             String serverUser = db.get().user().orElse(pool.key().user());
-            boolean moved = !sameServer(pool.database(), settings);
-            pool.reconfigure(settings, target(next, pool.key(), serverUser, settings), loop);
-            if (moved) {
-                // As PgBouncer does: servers of the old address (or database, or login) are replaced as they are
-                // released, so that every transaction from now on runs where the configuration says.
-                log.info("pool {}: its server changed, reconnecting", pool.key());
-                pool.reconnect(loop);
-            }
+            pool.reconfigure(
+                    settings, target(next, pool.key(), serverUser, settings), userBudget(next, serverUser), loop);
         }
-    }
-
-    private static boolean sameServer(DatabaseConfig a, DatabaseConfig b) {
-        return a.host().equals(b.host())
-                && a.port() == b.port()
-                && a.dbname().equals(b.dbname())
-                && a.user().equals(b.user())
-                && a.password().equals(b.password());
+        // A limit may have been raised: pools waiting for room try again, now that all have their new settings.
+        dbBudgets.values().forEach(ConnectionBudget::wake);
+        userBudgets.values().forEach(ConnectionBudget::wake);
     }
 
     // ---- PAUSE, RESUME, RECONNECT, KILL ----------------------------------------------------------
@@ -239,11 +276,6 @@ public final class PoolRegistry {
         return pools.values().stream()
                 .filter(p -> database.isEmpty() || p.key().database().equals(database.get()))
                 .toList();
-    }
-
-    private boolean hasPoolOverrides(String user) {
-        UserConfig entry = config.auth().users().get(user);
-        return entry != null && entry.pool().isPresent();
     }
 
     private ServerConnector.Target target(PgmuxConfig config, PoolKey key, String serverUser, DatabaseConfig db) {

@@ -19,6 +19,10 @@ import java.util.function.Predicate;
  * {@link Decision}s to carry out; nothing here does I/O or reads a clock. Not thread-safe: the
  * owning {@link Pool} serialises calls.
  *
+ * <p>Servers belong to a {@link Generation}: RECONNECT (and a reload that moves the pool to another server) starts a
+ * new one, and a server of an older generation is closed when its connect completes or when it comes back, so that
+ * no connect already in flight at the RECONNECT joins the pool.
+ *
  * @param <S> the server handle
  * @param <W> the waiter handle
  */
@@ -28,8 +32,41 @@ public final class PoolState<S, W> {
     /** A client waiting for a server, and since when. */
     private record Waiting<W>(W waiter, long sinceNanos) {}
 
-    /** An open server: when it connected, and the factor its server-lifetime is scaled by (the jitter). */
-    private record Open(long bornNanos, double lifetimeFactor) {}
+    /**
+     * An open server: when it connected, the factor its server-lifetime is scaled by (the jitter), and the generation
+     * whose budgets it took its room from.
+     */
+    private record Open(long bornNanos, double lifetimeFactor, Generation generation) {}
+
+    /**
+     * The servers opened between two RECONNECTs, and the budgets they draw on: those of the pool's database and of its
+     * server user (max-db-connections, max-user-connections), shared with other pools. A {@link Decision.Connect}
+     * carries the generation it was decided in, to be handed back to {@link #connected} or {@link #connectFailed}.
+     *
+     * @param number counts RECONNECTs of this pool
+     */
+    public record Generation(int number, ConnectionBudget dbBudget, ConnectionBudget userBudget) {
+        /** Takes a unit of both budgets; returns null when it did, else the budget that had no room. */
+        private ConnectionBudget tryTake() {
+            if (!dbBudget.tryTake()) {
+                return dbBudget;
+            }
+            if (!userBudget.tryTake()) {
+                dbBudget.give();
+                return userBudget;
+            }
+            return null;
+        }
+
+        private void give() {
+            dbBudget.give();
+            userBudget.give();
+        }
+
+        private boolean isOverLimit() {
+            return dbBudget.isOverLimit() || userBudget.isOverLimit();
+        }
+    }
 
     /** How far a server's lifetime may stray from server-lifetime, either way: ±10 %. */
     public static final double LIFETIME_JITTER = 0.10;
@@ -41,16 +78,14 @@ public final class PoolState<S, W> {
     private final DoubleSupplier lifetimeFactor;
 
     private final ArrayDeque<Waiting<W>> waiters = new ArrayDeque<>();
-    /** Servers of all pools of this database (max-db-connections), and of this server user (max-user-connections). */
-    private final ConnectionBudget dbBudget;
-
-    private final ConnectionBudget userBudget;
+    /** Servers opened from now on belong to it; those of older ones close as they come back. */
+    private Generation generation;
+    /** Connects in flight, of every generation: each holds a unit of its generation's budgets. */
     private int connecting;
+
     private boolean closed;
     /** PAUSE: no server is handed out or opened, and servers close as they come back; waiters wait. */
     private boolean paused;
-    /** RECONNECT: servers open at the time, each closed when it is next released. */
-    private final Set<S> retiring = new HashSet<>();
 
     private PoolLimits limits;
     /** While connects keep failing: no new connect before retryAtNanos; clients meanwhile get the last error. */
@@ -80,8 +115,7 @@ public final class PoolState<S, W> {
             PoolLimits limits, DoubleSupplier lifetimeFactor, ConnectionBudget dbBudget, ConnectionBudget userBudget) {
         this.limits = limits;
         this.lifetimeFactor = lifetimeFactor;
-        this.dbBudget = dbBudget;
-        this.userBudget = userBudget;
+        this.generation = new Generation(0, dbBudget, userBudget);
     }
 
     /** Factors spread evenly over 1 ± {@link #LIFETIME_JITTER}, drawn from {@code random}. */
@@ -118,7 +152,7 @@ public final class PoolState<S, W> {
         waiters.addLast(new Waiting<>(waiter, nowNanos));
         if (total() < limits.size() && takeRoom(out)) {
             connecting++;
-            out.add(new Decision.Connect<>());
+            out.add(new Decision.Connect<>(generation));
         }
         return out;
     }
@@ -143,11 +177,14 @@ public final class PoolState<S, W> {
         return waiters.removeIf(w -> w.waiter().equals(waiter));
     }
 
-    /** A connect decided earlier succeeded. */
-    public List<Decision<S, W>> connected(S server, long nowNanos) {
+    /** A connect decided earlier, in {@code from} (what its {@link Decision.Connect} carried), succeeded. */
+    public List<Decision<S, W>> connected(S server, Generation from, long nowNanos) {
         connecting--;
-        retryDelayNanos = 0;
-        bornNanos.put(server, new Open(nowNanos, lifetimeFactor.getAsDouble()));
+        if (isCurrent(from)) {
+            // Only a server of the current generation says that logins work where the pool now connects.
+            retryDelayNanos = 0;
+        }
+        bornNanos.put(server, new Open(nowNanos, lifetimeFactor.getAsDouble(), from));
         List<Decision<S, W>> out = new ArrayList<>(1);
         if (closed) {
             forget(server);
@@ -157,6 +194,13 @@ public final class PoolState<S, W> {
         if (paused) {
             forget(server);
             out.add(new Decision.Close<>(server, CloseReason.PAUSE));
+            return out;
+        }
+        if (!isCurrent(from)) {
+            // Decided before a RECONNECT: it may log in where the configuration no longer points.
+            forget(server);
+            out.add(new Decision.Close<>(server, CloseReason.RECONNECT));
+            connectForWaiters(out, nowNanos);
             return out;
         }
         if (waiters.isEmpty() && bornNanos.size() > limits.size()) {
@@ -170,20 +214,21 @@ public final class PoolState<S, W> {
     }
 
     /**
-     * A connect decided earlier failed. Waiters fail at once when nothing else could serve them
-     * (no server open and no other connect in flight); otherwise they keep waiting.
+     * A connect decided earlier, in {@code from}, failed. Waiters fail at once when nothing else could serve them (no
+     * server open and no other connect in flight); otherwise they keep waiting. No new connect is tried before
+     * server-login-retry has passed (doubling while failures go on). A connect of an older generation tells nothing
+     * about where the pool connects now: its waiters get a connect of the current generation instead.
      */
-    public List<Decision<S, W>> connectFailed(SqlState sqlState, String message) {
-        return connectFailed(sqlState, message, Long.MIN_VALUE);
-    }
-
-    /**
-     * As {@link #connectFailed(SqlState, String)}, and no new connect is tried before
-     * server-login-retry has passed (doubling while failures go on).
-     */
-    public List<Decision<S, W>> connectFailed(SqlState sqlState, String message, long nowNanos) {
+    public List<Decision<S, W>> connectFailed(Generation from, SqlState sqlState, String message, long nowNanos) {
+        connecting--;
+        from.give();
+        List<Decision<S, W>> out = new ArrayList<>();
+        if (!isCurrent(from)) {
+            connectForWaiters(out, nowNanos);
+            return out;
+        }
         long retry = limits.serverLoginRetry().toNanos();
-        if (retry > 0 && nowNanos != Long.MIN_VALUE) {
+        if (retry > 0) {
             retryDelayNanos = retryDelayNanos == 0
                     ? retry
                     : Math.min(2 * retryDelayNanos, Math.max(retry, PoolLimits.MAX_LOGIN_RETRY.toNanos()));
@@ -191,9 +236,6 @@ public final class PoolState<S, W> {
             lastFailureState = sqlState;
             lastFailureMessage = message;
         }
-        connecting--;
-        giveRoom();
-        List<Decision<S, W>> out = new ArrayList<>();
         if (bornNanos.isEmpty() && connecting == 0) {
             while (!waiters.isEmpty()) {
                 out.add(new Decision.Reject<>(waiters.pollFirst().waiter(), sqlState, message));
@@ -218,13 +260,17 @@ public final class PoolState<S, W> {
         if (reason == null && paused) {
             reason = CloseReason.PAUSE;
         }
-        if (retiring.remove(server) && reason == null) {
+        Open open = bornNanos.get(server);
+        if (reason == null && !isCurrent(open.generation())) {
             reason = CloseReason.RECONNECT;
         }
         if (reason == null && isExpired(server, nowNanos)) {
             reason = CloseReason.LIFETIME;
         }
-        if (reason == null && total() > limits.size() + limits.reserveSize()) {
+        if (reason == null
+                && (total() > limits.size() + limits.reserveSize()
+                        || open.generation().isOverLimit())) {
+            // The pool, or a budget it shares, was made smaller by a reload.
             reason = CloseReason.POOL_SHRUNK;
         }
         if (reason == null && total() > limits.size() && waiters.isEmpty()) {
@@ -241,16 +287,25 @@ public final class PoolState<S, W> {
         return out;
     }
 
-    /** A server closed by itself (or failed); it is forgotten wherever it was. */
-    public List<Decision<S, W>> lost(S server) {
+    /**
+     * A server closed by itself (or failed); it is forgotten wherever it was. Waiters get a connect in its place, but
+     * not while a failed login's back-off runs: then, as in {@link #acquire}, they fail at once with the last error when
+     * nothing is left that could serve them.
+     */
+    public List<Decision<S, W>> lost(S server, long nowNanos) {
         List<Decision<S, W>> out = new ArrayList<>(1);
         if (!forget(server)) {
             return out;
         }
         leased.remove(server);
-        retiring.remove(server);
         idle.removeIf(i -> i.server().equals(server));
-        connectForWaiters(out);
+        if (isBackingOff(nowNanos) && bornNanos.isEmpty() && connecting == 0) {
+            while (!waiters.isEmpty()) {
+                out.add(new Decision.Reject<>(waiters.pollFirst().waiter(), lastFailureState, lastFailureMessage));
+            }
+            return out;
+        }
+        connectForWaiters(out, nowNanos);
         return out;
     }
 
@@ -277,7 +332,8 @@ public final class PoolState<S, W> {
         for (Iterator<IdleServer<S>> it = idle.descendingIterator(); it.hasNext(); ) {
             IdleServer<S> candidate = it.next();
             CloseReason reason = null;
-            if (bornNanos.size() > limits.size() + limits.reserveSize()) {
+            if (bornNanos.size() > limits.size() + limits.reserveSize()
+                    || bornNanos.get(candidate.server()).generation().isOverLimit()) {
                 reason = CloseReason.POOL_SHRUNK;
             } else if (bornNanos.size() > limits.size()) {
                 reason = CloseReason.RESERVE;
@@ -298,19 +354,20 @@ public final class PoolState<S, W> {
         // Keeping min-size warm never asks another pool to close a server (that would go back and forth).
         while (total() < limits.minSize() && takeRoom(null)) {
             connecting++;
-            out.add(new Decision.Connect<>());
+            out.add(new Decision.Connect<>(generation));
         }
         // Clients that waited out a login retry, or reserve-timeout, get their connect now.
         connectForWaiters(out, nowNanos);
         return out;
     }
 
-    /** Applies new limits (reload); surplus servers close as they become idle. */
+    /**
+     * Applies new limits (reload); surplus servers close as they become idle. Waiters get the connects the new limits
+     * allow, as at the housekeeping tick: none while a failed login's back-off runs.
+     */
     public List<Decision<S, W>> resize(PoolLimits newLimits, long nowNanos) {
         this.limits = newLimits;
-        List<Decision<S, W>> out = reap(nowNanos);
-        connectForWaiters(out);
-        return out;
+        return reap(nowNanos);
     }
 
     /**
@@ -354,15 +411,32 @@ public final class PoolState<S, W> {
     }
 
     /**
-     * RECONNECT: every server open now is replaced, the idle ones at once and the leased ones as they come back, so
-     * that clients notice nothing.
+     * RECONNECT: every server open or connecting now is replaced, the idle ones at once, the leased ones as they come
+     * back and those connecting when their connect completes, so that clients notice nothing.
      */
     public List<Decision<S, W>> reconnect(long nowNanos) {
-        retiring.addAll(leased);
+        return reconnect(generation.dbBudget(), generation.userBudget(), nowNanos);
+    }
+
+    /**
+     * As {@link #reconnect(long)}, and the servers opened from now on draw on these budgets (a reload moved the pool to
+     * another server user); those open now keep theirs until they close.
+     */
+    public List<Decision<S, W>> reconnect(ConnectionBudget dbBudget, ConnectionBudget userBudget, long nowNanos) {
+        generation = new Generation(generation.number() + 1, dbBudget, userBudget);
         List<Decision<S, W>> out = new ArrayList<>();
         closeIdle(CloseReason.RECONNECT, out);
         connectForWaiters(out, nowNanos);
         return out;
+    }
+
+    /** The generation connects are decided in now. */
+    public Generation generation() {
+        return generation;
+    }
+
+    private boolean isCurrent(Generation g) {
+        return g.number() == generation.number();
     }
 
     /** Paused and no server open or being opened: what PAUSE waits for. */
@@ -409,17 +483,14 @@ public final class PoolState<S, W> {
         }
     }
 
-    private void connectForWaiters(List<Decision<S, W>> out) {
-        connectForWaiters(out, Long.MIN_VALUE);
-    }
-
+    /** Connects for waiters no connect in flight covers, as far as the limits allow and no login back-off runs. */
     private void connectForWaiters(List<Decision<S, W>> out, long nowNanos) {
-        if (nowNanos != Long.MIN_VALUE && isBackingOff(nowNanos)) {
+        if (isBackingOff(nowNanos)) {
             return;
         }
         while (!closed && !paused && waiters.size() > connecting && total() < allowedTotal(nowNanos) && takeRoom(out)) {
             connecting++;
-            out.add(new Decision.Connect<>());
+            out.add(new Decision.Connect<>(generation));
         }
     }
 
@@ -428,43 +499,30 @@ public final class PoolState<S, W> {
         Waiting<W> oldest = waiters.peekFirst();
         boolean reserve = limits.reserveSize() > 0
                 && oldest != null
-                && nowNanos != Long.MIN_VALUE
                 && nowNanos - oldest.sinceNanos() >= limits.reserveTimeout().toNanos();
         return reserve ? limits.size() + limits.reserveSize() : limits.size();
     }
 
     /**
-     * Takes a unit of both shared budgets for a new server. When one is spent, {@code out} (unless null) gets a
-     * {@link Decision.NoRoom} for it, so that the pool is woken when room comes free.
+     * Takes a unit of both budgets of the current generation for a new server, against each budget's own limit. When
+     * one is spent, {@code out} (unless null) gets a {@link Decision.NoRoom} for it, so that the pool is woken when room
+     * comes free.
      */
     private boolean takeRoom(List<Decision<S, W>> out) {
-        if (!dbBudget.tryTake(limits.maxDbConnections())) {
-            if (out != null) {
-                out.add(new Decision.NoRoom<>(dbBudget));
-            }
-            return false;
+        ConnectionBudget spent = generation.tryTake();
+        if (spent != null && out != null) {
+            out.add(new Decision.NoRoom<>(spent));
         }
-        if (!userBudget.tryTake(limits.maxUserConnections())) {
-            dbBudget.give();
-            if (out != null) {
-                out.add(new Decision.NoRoom<>(userBudget));
-            }
-            return false;
-        }
-        return true;
+        return spent == null;
     }
 
-    private void giveRoom() {
-        dbBudget.give();
-        userBudget.give();
-    }
-
-    /** Forgets an open server and gives its room back; false when it was not open. */
+    /** Forgets an open server and gives its room back to the budgets it took it from; false when it was not open. */
     private boolean forget(S server) {
-        if (bornNanos.remove(server) == null) {
+        Open open = bornNanos.remove(server);
+        if (open == null) {
             return false;
         }
-        giveRoom();
+        open.generation().give();
         return true;
     }
 

@@ -14,15 +14,39 @@ class ConnectionBudgetTest {
 
     @Test
     void takesUpToTheLimitAndCountsWithoutOne() {
-        ConnectionBudget budget = new ConnectionBudget("database d");
-        assertTrue(budget.tryTake(2));
-        assertTrue(budget.tryTake(2));
-        assertFalse(budget.tryTake(2));
+        ConnectionBudget budget = new ConnectionBudget("database d", 2);
+        assertTrue(budget.tryTake());
+        assertTrue(budget.tryTake());
+        assertFalse(budget.tryTake());
         assertEquals(2, budget.open());
         budget.give();
-        assertTrue(budget.tryTake(2));
-        assertTrue(budget.tryTake(0), "0 = unlimited, still counted");
+        assertTrue(budget.tryTake());
+        budget.limit(0);
+        assertTrue(budget.tryTake(), "0 = unlimited, still counted");
         assertEquals(3, budget.open());
+    }
+
+    /** A reload changes the one limit of the budget: raised, the starving get room; lowered, it reports the surplus. */
+    @Test
+    void aNewLimitWakesStarvingMembersWhenRaisedAndShowsTheSurplusWhenLowered() {
+        ConnectionBudget budget = new ConnectionBudget("database d", 1);
+        Member starving = new Member("starving", false);
+        budget.join(starving);
+        assertTrue(budget.tryTake());
+        assertFalse(budget.tryTake());
+        budget.noRoom(starving);
+
+        budget.limit(2);
+        budget.wake();
+        assertEquals(List.of("starving retries"), calls);
+        assertTrue(budget.tryTake());
+        assertFalse(budget.isOverLimit());
+
+        budget.limit(1);
+        assertTrue(budget.isOverLimit(), "two taken, one allowed");
+        assertFalse(budget.tryTake());
+        budget.give();
+        assertFalse(budget.isOverLimit());
     }
 
     @Test

@@ -47,9 +47,9 @@ class PoolStateTest {
     void acquirerWithoutIdleServerAndWithRoomConnectsAndWaits() {
         PoolState<String, String> pool = pool(3, 0);
 
-        assertEquals(List.of(connect()), pool.acquire("w1", T0, NO_PREFERENCE));
+        assertEquals(List.of(connect(pool)), pool.acquire("w1", T0, NO_PREFERENCE));
         assertCounts(pool, 0, 0, 0, 1, 1);
-        assertEquals(List.of(connect()), pool.acquire("w2", T0, NO_PREFERENCE));
+        assertEquals(List.of(connect(pool)), pool.acquire("w2", T0, NO_PREFERENCE));
         assertCounts(pool, 0, 0, 0, 2, 2);
     }
 
@@ -60,9 +60,9 @@ class PoolStateTest {
         pool.acquire("w2", T0, NO_PREFERENCE);
 
         // Connects are not tied to a waiter: whichever completes first serves the oldest waiter.
-        assertEquals(List.of(lease("s1", "w1")), pool.connected("s1", T0 + seconds(1)));
+        assertEquals(List.of(lease("s1", "w1")), pool.connected("s1", pool.generation(), T0 + seconds(1)));
         assertCounts(pool, 1, 0, 1, 1, 1);
-        assertEquals(List.of(lease("s2", "w2")), pool.connected("s2", T0 + seconds(2)));
+        assertEquals(List.of(lease("s2", "w2")), pool.connected("s2", pool.generation(), T0 + seconds(2)));
         assertCounts(pool, 2, 0, 2, 0, 0);
     }
 
@@ -155,7 +155,7 @@ class PoolStateTest {
         assertTrue(pool.cancelWait("w1"));
         assertCounts(pool, 0, 0, 0, 1, 0);
 
-        assertEquals(List.of(), pool.connected("s1", T0 + seconds(1)));
+        assertEquals(List.of(), pool.connected("s1", pool.generation(), T0 + seconds(1)));
         assertCounts(pool, 1, 1, 0, 0, 0);
         assertEquals(List.of(lease("s1", "w2")), pool.acquire("w2", T0 + seconds(2), NO_PREFERENCE));
     }
@@ -180,10 +180,10 @@ class PoolStateTest {
         pool.acquire("w2", T0, NO_PREFERENCE);
 
         assertEquals(
-                List.of(close("s1", CloseReason.DIRTY), connect()),
+                List.of(close("s1", CloseReason.DIRTY), connect(pool)),
                 pool.release("s1", CloseReason.DIRTY, T0 + seconds(1)));
         assertCounts(pool, 0, 0, 0, 1, 1);
-        assertEquals(List.of(lease("s2", "w2")), pool.connected("s2", T0 + seconds(2)));
+        assertEquals(List.of(lease("s2", "w2")), pool.connected("s2", pool.generation(), T0 + seconds(2)));
         assertCounts(pool, 1, 0, 1, 0, 0);
     }
 
@@ -205,9 +205,10 @@ class PoolStateTest {
         openLeased(pool, T0, "s1");
         pool.acquire("w2", T0 + minutes(20), NO_PREFERENCE);
 
-        assertEquals(List.of(close("s1", CloseReason.LIFETIME), connect()), pool.release("s1", null, T0 + minutes(31)));
+        assertEquals(
+                List.of(close("s1", CloseReason.LIFETIME), connect(pool)), pool.release("s1", null, T0 + minutes(31)));
         assertCounts(pool, 0, 0, 0, 1, 1);
-        assertEquals(List.of(lease("s2", "w2")), pool.connected("s2", T0 + minutes(31)));
+        assertEquals(List.of(lease("s2", "w2")), pool.connected("s2", pool.generation(), T0 + minutes(31)));
     }
 
     @Test
@@ -255,12 +256,12 @@ class PoolStateTest {
     void reapTopsUpToMinSize() {
         PoolState<String, String> pool = pool(4, 2);
 
-        assertEquals(List.of(connect(), connect()), pool.reap(T0));
+        assertEquals(List.of(connect(pool), connect(pool)), pool.reap(T0));
         assertCounts(pool, 0, 0, 0, 2, 0);
         // Connects in flight count, so the next tick does not open more.
         assertEquals(List.of(), pool.reap(T0 + seconds(1)));
-        assertEquals(List.of(), pool.connected("s1", T0 + seconds(2)));
-        assertEquals(List.of(), pool.connected("s2", T0 + seconds(2)));
+        assertEquals(List.of(), pool.connected("s1", pool.generation(), T0 + seconds(2)));
+        assertEquals(List.of(), pool.connected("s2", pool.generation(), T0 + seconds(2)));
         assertCounts(pool, 2, 2, 0, 0, 0);
         assertEquals(List.of(), pool.reap(T0 + minutes(60)));
         assertCounts(pool, 2, 2, 0, 0, 0);
@@ -271,8 +272,8 @@ class PoolStateTest {
         PoolState<String, String> pool = pool(4, 2);
         parkIdle(pool, T0, "s1", "s2");
 
-        assertEquals(List.of(), pool.lost("s1"));
-        assertEquals(List.of(connect()), pool.reap(T0 + seconds(1)));
+        assertEquals(List.of(), pool.lost("s1", T0));
+        assertEquals(List.of(connect(pool)), pool.reap(T0 + seconds(1)));
         assertCounts(pool, 1, 1, 0, 1, 0);
     }
 
@@ -291,7 +292,7 @@ class PoolStateTest {
         parkIdle(pool, T0, "s1");
 
         assertEquals(List.of(), pool.reap(T0 + minutes(29)));
-        assertEquals(List.of(close("s1", CloseReason.LIFETIME), connect()), pool.reap(T0 + minutes(30)));
+        assertEquals(List.of(close("s1", CloseReason.LIFETIME), connect(pool)), pool.reap(T0 + minutes(30)));
         assertCounts(pool, 0, 0, 0, 1, 0);
     }
 
@@ -339,8 +340,8 @@ class PoolStateTest {
 
     @Test
     void poolsOfOneDatabaseNeverOpenMoreThanMaxDbConnectionsTogether() {
-        ConnectionBudget db = new ConnectionBudget("database d");
-        PoolLimits limits = new PoolLimits(3, 0, IDLE_TIMEOUT, NO_TIMEOUT).withShared(3, 0);
+        ConnectionBudget db = new ConnectionBudget("database d", 3);
+        PoolLimits limits = new PoolLimits(3, 0, IDLE_TIMEOUT, NO_TIMEOUT);
         PoolState<String, String> a = new PoolState<>(limits, () -> 1.0, db, new ConnectionBudget("user a"));
         PoolState<String, String> b = new PoolState<>(limits, () -> 1.0, db, new ConnectionBudget("user b"));
         openLeased(a, T0, "a1", "a2");
@@ -355,22 +356,22 @@ class PoolStateTest {
         assertEquals(List.of(new Decision.NoRoom<>(db)), b.retryWaiters(T0 + seconds(1)));
         assertEquals(List.of(close("a1", CloseReason.MAKE_ROOM)), a.closeIdleForRoom());
         assertEquals(2, db.open());
-        assertEquals(List.of(connect()), b.retryWaiters(T0 + seconds(1)));
-        assertEquals(List.of(lease("b2", "w")), b.connected("b2", T0 + seconds(2)));
+        assertEquals(List.of(connect(b)), b.retryWaiters(T0 + seconds(1)));
+        assertEquals(List.of(lease("b2", "w")), b.connected("b2", b.generation(), T0 + seconds(2)));
         assertEquals(3, db.open());
     }
 
     @Test
     void serversOfOneUserCountOverAllDatabasesAndComeBackWhenClosedOrFailed() {
-        ConnectionBudget user = new ConnectionBudget("user u");
-        PoolLimits limits = new PoolLimits(2, 0, IDLE_TIMEOUT, NO_TIMEOUT).withShared(0, 2);
+        ConnectionBudget user = new ConnectionBudget("user u", 2);
+        PoolLimits limits = new PoolLimits(2, 0, IDLE_TIMEOUT, NO_TIMEOUT);
         PoolState<String, String> d1 = new PoolState<>(limits, () -> 1.0, new ConnectionBudget("database 1"), user);
         PoolState<String, String> d2 = new PoolState<>(limits, () -> 1.0, new ConnectionBudget("database 2"), user);
         openLeased(d1, T0, "s1");
-        assertEquals(List.of(connect()), d2.acquire("w1", T0, NO_PREFERENCE));
+        assertEquals(List.of(connect(d2)), d2.acquire("w1", T0, NO_PREFERENCE));
         assertEquals(List.of(new Decision.NoRoom<>(user)), d2.acquire("w2", T0, NO_PREFERENCE));
 
-        d2.connectFailed(SqlState.CONNECTION_FAILURE, "refused");
+        d2.connectFailed(d2.generation(), SqlState.CONNECTION_FAILURE, "refused", T0);
         assertEquals(1, user.open(), "a failed connect gives its room back");
         assertEquals(List.of(close("s1", CloseReason.DIRTY)), d1.release("s1", CloseReason.DIRTY, T0));
         assertEquals(0, user.open(), "a closed server gives its room back");
@@ -378,11 +379,11 @@ class PoolStateTest {
 
     @Test
     void keepingMinSizeWarmNeverAsksOtherPoolsForRoom() {
-        ConnectionBudget db = new ConnectionBudget("database d");
-        PoolLimits limits = new PoolLimits(2, 2, IDLE_TIMEOUT, NO_TIMEOUT).withShared(1, 0);
+        ConnectionBudget db = new ConnectionBudget("database d", 1);
+        PoolLimits limits = new PoolLimits(2, 2, IDLE_TIMEOUT, NO_TIMEOUT);
         PoolState<String, String> pool = new PoolState<>(limits, () -> 1.0, db, new ConnectionBudget("user u"));
 
-        assertEquals(List.of(connect()), pool.reap(T0));
+        assertEquals(List.of(connect(pool)), pool.reap(T0));
         assertEquals(List.of(), pool.reap(T0 + seconds(1)), "at max-db-connections: no connect, no NoRoom");
     }
 
@@ -394,8 +395,8 @@ class PoolStateTest {
         assertEquals(List.of(), pool.acquire("w2", T0, NO_PREFERENCE));
 
         assertEquals(List.of(), pool.reap(T0 + seconds(4)));
-        assertEquals(List.of(connect()), pool.reap(T0 + seconds(5)));
-        assertEquals(List.of(lease("s2", "w2")), pool.connected("s2", T0 + seconds(5)));
+        assertEquals(List.of(connect(pool)), pool.reap(T0 + seconds(5)));
+        assertEquals(List.of(lease("s2", "w2")), pool.connected("s2", pool.generation(), T0 + seconds(5)));
         assertCounts(pool, 2, 0, 2, 0, 0);
 
         // No client waits: the reserve server goes at once, the regular one stays.
@@ -411,18 +412,16 @@ class PoolStateTest {
         openLeased(pool, T0, "s1");
         pool.acquire("w2", T0, NO_PREFERENCE);
         pool.acquire("w3", T0, NO_PREFERENCE);
-        assertEquals(List.of(connect()), pool.reap(T0 + seconds(1)), "one reserve server, not two");
-        pool.connected("s2", T0 + seconds(1));
+        assertEquals(List.of(connect(pool)), pool.reap(T0 + seconds(1)), "one reserve server, not two");
+        pool.connected("s2", pool.generation(), T0 + seconds(1));
 
         assertEquals(List.of(lease("s2", "w3")), pool.release("s2", null, T0 + seconds(2)));
     }
 
     @Test
     void reserveCountsAgainstMaxDbConnections() {
-        ConnectionBudget db = new ConnectionBudget("database d");
-        PoolLimits limits = new PoolLimits(1, 0, IDLE_TIMEOUT, NO_TIMEOUT)
-                .withReserve(1, Duration.ZERO)
-                .withShared(1, 0);
+        ConnectionBudget db = new ConnectionBudget("database d", 1);
+        PoolLimits limits = new PoolLimits(1, 0, IDLE_TIMEOUT, NO_TIMEOUT).withReserve(1, Duration.ZERO);
         PoolState<String, String> pool = new PoolState<>(limits, () -> 1.0, db, new ConnectionBudget("user u"));
         openLeased(pool, T0, "s1");
         pool.acquire("w2", T0, NO_PREFERENCE);
@@ -430,7 +429,53 @@ class PoolStateTest {
         assertEquals(List.of(new Decision.NoRoom<>(db)), pool.reap(T0 + seconds(1)));
     }
 
+    /** One limit per budget, whatever the pools' own settings: a reload that lowers it closes the surplus. */
+    @Test
+    void aLoweredBudgetLimitClosesSurplusServersAsTheyComeBackAndARaisedOneLetsWaitersConnect() {
+        ConnectionBudget db = new ConnectionBudget("database d", 2);
+        PoolState<String, String> big = new PoolState<>(limits(5, 0), () -> 1.0, db, new ConnectionBudget("user a"));
+        PoolState<String, String> small = new PoolState<>(limits(1, 0), () -> 1.0, db, new ConnectionBudget("user b"));
+        openLeased(big, T0, "a1", "a2");
+        assertEquals(List.of(new Decision.NoRoom<>(db)), small.acquire("w", T0, NO_PREFERENCE));
+
+        db.limit(1);
+        assertEquals(List.of(close("a1", CloseReason.POOL_SHRUNK)), big.release("a1", null, T0 + seconds(1)));
+        assertEquals(List.of(), big.release("a2", null, T0 + seconds(1)), "at the limit: parked idle");
+        assertEquals(List.of(new Decision.NoRoom<>(db)), small.retryWaiters(T0 + seconds(1)));
+
+        db.limit(3);
+        assertEquals(List.of(connect(small)), small.retryWaiters(T0 + seconds(2)));
+    }
+
     // ---- connect failures and lost servers ----------------------------------------------------
+
+    /** size 2, s1 leased, w2 waiting: its connect failed at T0, so none is tried before T0 + 10 s (server-login-retry). */
+    private static PoolState<String, String> backingOffWithW2Waiting() {
+        PoolState<String, String> pool =
+                new PoolState<>(new PoolLimits(2, 0, IDLE_TIMEOUT, NO_TIMEOUT, Duration.ofSeconds(10)));
+        openLeased(pool, T0, "s1");
+        assertEquals(List.of(connect(pool)), pool.acquire("w2", T0, NO_PREFERENCE));
+        assertEquals(List.of(), pool.connectFailed(pool.generation(), SqlState.CONNECTION_FAILURE, "refused", T0));
+        return pool;
+    }
+
+    @Test
+    void aLostServerWaitsOutTheLoginBackOffAsAcquireDoes() {
+        PoolState<String, String> pool = backingOffWithW2Waiting();
+
+        // Nothing left that could serve w2 before the next attempt: it is told why now, as a new client would be.
+        assertEquals(List.of(reject("w2", SqlState.CONNECTION_FAILURE, "refused")), pool.lost("s1", T0 + seconds(1)));
+        assertCounts(pool, 0, 0, 0, 0, 0);
+    }
+
+    @Test
+    void aResizeWaitsOutTheLoginBackOffAsAcquireDoes() {
+        PoolState<String, String> pool = backingOffWithW2Waiting();
+
+        PoolLimits bigger = new PoolLimits(3, 0, IDLE_TIMEOUT, NO_TIMEOUT, Duration.ofSeconds(10));
+        assertEquals(List.of(), pool.resize(bigger, T0 + seconds(1)), "no connect before the retry");
+        assertEquals(List.of(connect(pool)), pool.reap(T0 + seconds(10)));
+    }
 
     @Test
     void connectFailureWithNothingOpenRejectsAllWaiters() {
@@ -443,7 +488,8 @@ class PoolStateTest {
                 List.of(
                         reject("w1", SqlState.CONNECTION_FAILURE, "server connection failed: refused"),
                         reject("w2", SqlState.CONNECTION_FAILURE, "server connection failed: refused")),
-                pool.connectFailed(SqlState.CONNECTION_FAILURE, "server connection failed: refused"));
+                pool.connectFailed(
+                        pool.generation(), SqlState.CONNECTION_FAILURE, "server connection failed: refused", T0));
         assertCounts(pool, 0, 0, 0, 0, 0);
     }
 
@@ -453,13 +499,13 @@ class PoolStateTest {
         pool.acquire("w1", T0, NO_PREFERENCE);
         pool.acquire("w2", T0, NO_PREFERENCE);
 
-        assertEquals(List.of(), pool.connectFailed(SqlState.CONNECTION_FAILURE, "refused"));
+        assertEquals(List.of(), pool.connectFailed(pool.generation(), SqlState.CONNECTION_FAILURE, "refused", T0));
         assertCounts(pool, 0, 0, 0, 1, 2);
         assertEquals(
                 List.of(
                         reject("w1", SqlState.INVALID_PASSWORD, "password authentication failed"),
                         reject("w2", SqlState.INVALID_PASSWORD, "password authentication failed")),
-                pool.connectFailed(SqlState.INVALID_PASSWORD, "password authentication failed"));
+                pool.connectFailed(pool.generation(), SqlState.INVALID_PASSWORD, "password authentication failed", T0));
         assertCounts(pool, 0, 0, 0, 0, 0);
     }
 
@@ -467,9 +513,9 @@ class PoolStateTest {
     void connectFailureWithServerLeasedKeepsWaitersWaiting() {
         PoolState<String, String> pool = pool(2, 0);
         openLeased(pool, T0, "s1");
-        assertEquals(List.of(connect()), pool.acquire("w2", T0, NO_PREFERENCE));
+        assertEquals(List.of(connect(pool)), pool.acquire("w2", T0, NO_PREFERENCE));
 
-        assertEquals(List.of(), pool.connectFailed(SqlState.CONNECTION_FAILURE, "refused"));
+        assertEquals(List.of(), pool.connectFailed(pool.generation(), SqlState.CONNECTION_FAILURE, "refused", T0));
         assertCounts(pool, 1, 0, 1, 0, 1);
         assertEquals(List.of(lease("s1", "w2")), pool.release("s1", null, T0 + seconds(1)));
         assertCounts(pool, 1, 0, 1, 0, 0);
@@ -480,10 +526,10 @@ class PoolStateTest {
         PoolState<String, String> pool = pool(2, 0);
         parkIdle(pool, T0, "s1", "s2");
 
-        assertEquals(List.of(), pool.lost("s2"));
+        assertEquals(List.of(), pool.lost("s2", T0));
         assertCounts(pool, 1, 1, 0, 0, 0);
         assertEquals(List.of(lease("s1", "w1")), pool.acquire("w1", T0, NO_PREFERENCE));
-        assertEquals(List.of(connect()), pool.acquire("w2", T0, NO_PREFERENCE));
+        assertEquals(List.of(connect(pool)), pool.acquire("w2", T0, NO_PREFERENCE));
         assertCounts(pool, 1, 0, 1, 1, 1);
     }
 
@@ -493,9 +539,9 @@ class PoolStateTest {
         openLeased(pool, T0, "s1");
         assertEquals(List.of(), pool.acquire("w2", T0, NO_PREFERENCE));
 
-        assertEquals(List.of(connect()), pool.lost("s1"));
+        assertEquals(List.of(connect(pool)), pool.lost("s1", T0));
         assertCounts(pool, 0, 0, 0, 1, 1);
-        assertEquals(List.of(lease("s2", "w2")), pool.connected("s2", T0 + seconds(1)));
+        assertEquals(List.of(lease("s2", "w2")), pool.connected("s2", pool.generation(), T0 + seconds(1)));
         assertCounts(pool, 1, 0, 1, 0, 0);
         // The client of a lost server does not release it; one that tries is told it is not leased.
         assertThrows(IllegalStateException.class, () -> pool.release("s1", CloseReason.SERVER_ERROR, T0));
@@ -508,8 +554,8 @@ class PoolStateTest {
         pool.release("s1", CloseReason.DIRTY, T0);
 
         // Closing a server makes its channel go inactive, which reports it lost: nothing to do.
-        assertEquals(List.of(), pool.lost("s1"));
-        assertEquals(List.of(), pool.lost("never-opened"));
+        assertEquals(List.of(), pool.lost("s1", T0));
+        assertEquals(List.of(), pool.lost("never-opened", T0));
         assertCounts(pool, 0, 0, 0, 0, 0);
     }
 
@@ -519,9 +565,9 @@ class PoolStateTest {
         parkIdle(pool, T0, "s1");
 
         String equalHandle = new String("s1");
-        assertEquals(List.of(), pool.lost(equalHandle));
+        assertEquals(List.of(), pool.lost(equalHandle, T0));
         assertCounts(pool, 0, 0, 0, 0, 0);
-        assertEquals(List.of(connect()), pool.acquire("w1", T0, NO_PREFERENCE));
+        assertEquals(List.of(connect(pool)), pool.acquire("w1", T0, NO_PREFERENCE));
     }
 
     // ---- resize and close ---------------------------------------------------------------------
@@ -565,7 +611,7 @@ class PoolStateTest {
         pool.acquire("w2", T0, NO_PREFERENCE);
         pool.acquire("w3", T0, NO_PREFERENCE);
 
-        assertEquals(List.of(connect(), connect()), pool.resize(limits(3, 0), T0 + seconds(1)));
+        assertEquals(List.of(connect(pool), connect(pool)), pool.resize(limits(3, 0), T0 + seconds(1)));
         assertCounts(pool, 1, 0, 1, 2, 2);
     }
 
@@ -573,11 +619,13 @@ class PoolStateTest {
     void serverConnectedAfterShrinkIsClosedWhenSurplus() {
         PoolState<String, String> pool = pool(2, 0);
         openLeased(pool, T0, "s1");
-        assertEquals(List.of(connect()), pool.acquire("w2", T0, NO_PREFERENCE));
+        assertEquals(List.of(connect(pool)), pool.acquire("w2", T0, NO_PREFERENCE));
         assertTrue(pool.cancelWait("w2"));
         pool.resize(limits(1, 0), T0);
 
-        assertEquals(List.of(close("s2", CloseReason.POOL_SHRUNK)), pool.connected("s2", T0 + seconds(1)));
+        assertEquals(
+                List.of(close("s2", CloseReason.POOL_SHRUNK)),
+                pool.connected("s2", pool.generation(), T0 + seconds(1)));
         assertCounts(pool, 1, 0, 1, 0, 0);
     }
 
@@ -619,7 +667,7 @@ class PoolStateTest {
     @Test
     void closedPoolRejectsAcquirersAndClosesLateConnects() {
         PoolState<String, String> pool = pool(2, 2);
-        assertEquals(List.of(connect(), connect()), pool.reap(T0));
+        assertEquals(List.of(connect(pool), connect(pool)), pool.reap(T0));
         pool.close(SqlState.ADMIN_SHUTDOWN, "pgmux is shutting down");
 
         List<Decision<String, String>> decisions = pool.acquire("w1", T0, NO_PREFERENCE);
@@ -627,8 +675,9 @@ class PoolStateTest {
         Decision.Reject<String, String> rejected = (Decision.Reject<String, String>) decisions.get(0);
         assertEquals("w1", rejected.waiter());
         assertEquals(SqlState.ADMIN_SHUTDOWN, rejected.sqlState());
-        assertEquals(List.of(close("s1", CloseReason.SHUTDOWN)), pool.connected("s1", T0 + seconds(1)));
-        assertEquals(List.of(), pool.connectFailed(SqlState.CONNECTION_FAILURE, "refused"));
+        assertEquals(
+                List.of(close("s1", CloseReason.SHUTDOWN)), pool.connected("s1", pool.generation(), T0 + seconds(1)));
+        assertEquals(List.of(), pool.connectFailed(pool.generation(), SqlState.CONNECTION_FAILURE, "refused", T0));
         // A closed pool does not top up min-size.
         assertEquals(List.of(), pool.reap(T0 + minutes(60)));
         assertCounts(pool, 0, 0, 0, 0, 0);
@@ -665,7 +714,11 @@ class PoolStateTest {
         private final Map<String, String> leasedTo = new HashMap<>();
         private final Deque<String> waiting = new ArrayDeque<>();
         private final Deque<String> history = new ArrayDeque<>();
-        private int connects;
+        /** The generation of each connect in flight, in the order decided. */
+        private final List<PoolState.Generation> connects = new ArrayList<>();
+        /** The generation each open server was connected in. */
+        private final Map<String, Integer> generationOf = new HashMap<>();
+
         private boolean closed;
         private long nowNanos = T0;
         private int servers;
@@ -698,10 +751,12 @@ class PoolStateTest {
                         lost();
                     } else if (op < 87) {
                         reap();
-                    } else if (op < 97) {
+                    } else if (op < 95) {
                         cancel();
-                    } else {
+                    } else if (op < 98) {
                         resize();
+                    } else {
+                        reconnect();
                     }
                 }
                 check(totalBefore);
@@ -739,38 +794,57 @@ class PoolStateTest {
                 leasedTo.put(expected, waiter);
             } else {
                 waiting.addLast(waiter);
-                assertTrue(decisions.isEmpty() || decisions.equals(List.of(connect())), this::describe);
+                assertTrue(decisions.isEmpty() || decisions.equals(List.of(connect(pool))), this::describe);
                 apply(decisions, null);
             }
         }
 
         private void completeConnect() {
-            if (connects == 0) {
+            if (connects.isEmpty()) {
                 return;
             }
-            connects--;
+            PoolState.Generation generation = connects.remove(random.nextInt(connects.size()));
+            boolean stale = generation.number() != pool.generation().number();
             String server = "s" + ++servers + "@L" + random.nextInt(2);
-            record("connected " + server);
+            record("connected " + server + " of generation " + generation.number());
             bornNanos.put(server, nowNanos);
-            List<Decision<String, String>> decisions = pool.connected(server, nowNanos);
+            generationOf.put(server, generation.number());
+            List<Decision<String, String>> decisions = pool.connected(server, generation, nowNanos);
             if (closed) {
                 assertEquals(List.of(close(server, CloseReason.SHUTDOWN)), decisions, this::describe);
+            } else if (stale) {
+                assertEquals(close(server, CloseReason.RECONNECT), decisions.get(0), this::describe);
             }
             apply(decisions, server);
         }
 
         private void failConnect() {
-            if (connects == 0) {
+            if (connects.isEmpty()) {
                 return;
             }
-            connects--;
-            record("connect failed");
-            boolean nothingCouldServe = bornNanos.isEmpty() && connects == 0;
+            PoolState.Generation generation = connects.remove(random.nextInt(connects.size()));
+            boolean stale = generation.number() != pool.generation().number();
+            record("connect of generation " + generation.number() + " failed");
+            boolean nothingCouldServe = bornNanos.isEmpty() && connects.isEmpty();
             int waitingBefore = waiting.size();
-            List<Decision<String, String>> decisions = pool.connectFailed(SqlState.CONNECTION_FAILURE, "refused");
-            assertEquals(nothingCouldServe ? waitingBefore : 0, decisions.size(), this::describe);
+            List<Decision<String, String>> decisions =
+                    pool.connectFailed(generation, SqlState.CONNECTION_FAILURE, "refused", nowNanos);
+            if (stale) {
+                // Its waiters get a connect of the current generation instead of an error.
+                assertTrue(decisions.stream().allMatch(d -> d instanceof Decision.Connect), this::describe);
+            } else {
+                assertEquals(nothingCouldServe ? waitingBefore : 0, decisions.size(), this::describe);
+                assertTrue(decisions.stream().allMatch(d -> d instanceof Decision.Reject), this::describe);
+            }
             apply(decisions, null);
-            assertTrue(decisions.stream().allMatch(d -> d instanceof Decision.Reject), this::describe);
+        }
+
+        private void reconnect() {
+            record("reconnect");
+            List<Decision<String, String>> decisions = pool.reconnect(nowNanos);
+            assertClosesFor(CloseReason.RECONNECT, Decision.Connect.class, decisions);
+            apply(decisions, null);
+            assertTrue(idle.isEmpty(), () -> "idle server kept over a reconnect\n" + describe());
         }
 
         private void release() {
@@ -781,6 +855,7 @@ class PoolStateTest {
             CloseReason reason = random.nextInt(5) == 0 ? CLIENT_REASONS[random.nextInt(CLIENT_REASONS.length)] : null;
             long lifetime = limits.serverLifetime().toNanos();
             boolean expired = lifetime > 0 && nowNanos - bornNanos.get(server) >= lifetime;
+            boolean stale = generationOf.get(server) != pool.generation().number();
             record("release " + server + " reason " + reason + (expired ? " (expired)" : ""));
             leasedTo.remove(server);
             List<Decision<String, String>> decisions = pool.release(server, reason, nowNanos);
@@ -788,6 +863,8 @@ class PoolStateTest {
                 assertTrue(decisions.contains(close(server, reason)), this::describe);
             } else if (closed) {
                 assertTrue(decisions.contains(close(server, CloseReason.SHUTDOWN)), this::describe);
+            } else if (stale) {
+                assertTrue(decisions.contains(close(server, CloseReason.RECONNECT)), this::describe);
             } else if (expired) {
                 assertTrue(decisions.contains(close(server, CloseReason.LIFETIME)), this::describe);
             }
@@ -802,7 +879,7 @@ class PoolStateTest {
             idle.remove(server);
             idleSinceNanos.remove(server);
             leasedTo.remove(server);
-            List<Decision<String, String>> decisions = pool.lost(server);
+            List<Decision<String, String>> decisions = pool.lost(server, nowNanos);
             assertTrue(decisions.stream().allMatch(d -> d instanceof Decision.Connect), this::describe);
             apply(decisions, null);
             assertConnectsOnlyForWaiters(decisions);
@@ -811,7 +888,7 @@ class PoolStateTest {
         /** Outside housekeeping and acquire, a connect is opened only for a waiter no connect in flight covers. */
         private void assertConnectsOnlyForWaiters(List<Decision<String, String>> decisions) {
             if (decisions.stream().anyMatch(d -> d instanceof Decision.Connect)) {
-                assertTrue(connects <= waiting.size(), () -> "connect nobody waits for\n" + describe());
+                assertTrue(connects.size() <= waiting.size(), () -> "connect nobody waits for\n" + describe());
             }
         }
 
@@ -867,15 +944,20 @@ class PoolStateTest {
             record("close");
             closed = true;
             List<Decision<String, String>> decisions = pool.close(SqlState.ADMIN_SHUTDOWN, "pgmux is shutting down");
-            for (Decision<String, String> decision : decisions) {
-                if (decision instanceof Decision.Close<String, String> close) {
-                    assertEquals(CloseReason.SHUTDOWN, close.reason(), this::describe);
-                } else {
-                    assertTrue(decision instanceof Decision.Reject, this::describe);
-                }
-            }
+            assertClosesFor(CloseReason.SHUTDOWN, Decision.Reject.class, decisions);
             apply(decisions, null);
             assertTrue(pool.isClosed(), this::describe);
+        }
+
+        /** Each decision closes a server for {@code reason}, or else is an {@code other}. */
+        private void assertClosesFor(CloseReason reason, Class<?> other, List<Decision<String, String>> decisions) {
+            for (Decision<String, String> decision : decisions) {
+                if (decision instanceof Decision.Close<String, String> close) {
+                    assertEquals(reason, close.reason(), this::describe);
+                } else {
+                    assertTrue(other.isInstance(decision), this::describe);
+                }
+            }
         }
 
         /**
@@ -894,8 +976,12 @@ class PoolStateTest {
                     assertNull(leasedTo.put(lease.server(), lease.waiter()), () -> "leased twice\n" + describe());
                     assertFalse(idle.contains(lease.server()), () -> "leased while idle\n" + describe());
                     placed = true;
-                } else if (decision instanceof Decision.Connect) {
-                    connects++;
+                } else if (decision instanceof Decision.Connect<String, String> connect) {
+                    assertEquals(
+                            pool.generation(),
+                            connect.generation(),
+                            () -> "connect of an old generation\n" + describe());
+                    connects.add(connect.generation());
                 } else if (decision instanceof Decision.Reject<String, String> reject) {
                     assertTrue(waiting.remove(reject.waiter()), () -> "rejected a non-waiter\n" + describe());
                 } else if (decision instanceof Decision.Close<String, String> close) {
@@ -919,7 +1005,7 @@ class PoolStateTest {
 
         private void check(int totalBefore) {
             assertEquals(
-                    List.of(bornNanos.size(), idle.size(), leasedTo.size(), connects, waiting.size()),
+                    List.of(bornNanos.size(), idle.size(), leasedTo.size(), connects.size(), waiting.size()),
                     List.of(
                             pool.openCount(),
                             pool.idleCount(),
@@ -935,10 +1021,9 @@ class PoolStateTest {
             assertTrue(
                     total() <= Math.max(limits.size(), totalBefore),
                     () -> "open + connecting past size\n" + describe());
-            assertTrue(connects >= 0, this::describe);
             if (!waiting.isEmpty()) {
                 assertTrue(idle.isEmpty(), () -> "waiting while a server is idle\n" + describe());
-                assertTrue(connects > 0 || !leasedTo.isEmpty(), () -> "waiters stranded\n" + describe());
+                assertTrue(!connects.isEmpty() || !leasedTo.isEmpty(), () -> "waiters stranded\n" + describe());
             }
             if (closed) {
                 assertTrue(waiting.isEmpty() && idle.isEmpty(), this::describe);
@@ -946,7 +1031,7 @@ class PoolStateTest {
         }
 
         private int total() {
-            return bornNanos.size() + connects;
+            return bornNanos.size() + connects.size();
         }
 
         private <T extends Comparable<T>> T pick(Collection<T> from) {
@@ -964,7 +1049,7 @@ class PoolStateTest {
 
         private String describe() {
             return "run " + run + " " + limits + "\nopen " + bornNanos.keySet() + " idle " + idle + " leased "
-                    + leasedTo + " waiting " + waiting + " connects " + connects + "\nlast steps:\n  "
+                    + leasedTo + " waiting " + waiting + " connects " + connects.size() + "\nlast steps:\n  "
                     + String.join("\n  ", history);
         }
     }
@@ -1003,8 +1088,8 @@ class PoolStateTest {
         assertEquals(List.of(), pool.reap(T0 + seconds(1)), "no min-size top-up while paused");
         assertCounts(pool, 0, 0, 0, 0, 1);
 
-        assertEquals(List.of(connect()), pool.resume(T0 + seconds(2)));
-        assertEquals(List.of(lease("s1", "w1")), pool.connected("s1", T0 + seconds(3)));
+        assertEquals(List.of(connect(pool)), pool.resume(T0 + seconds(2)));
+        assertEquals(List.of(lease("s1", "w1")), pool.connected("s1", pool.generation(), T0 + seconds(3)));
         assertFalse(pool.isPaused());
     }
 
@@ -1015,7 +1100,7 @@ class PoolStateTest {
         pool.pause();
         assertFalse(pool.isDrained(), "a connect is in flight");
 
-        assertEquals(List.of(close("s1", CloseReason.PAUSE)), pool.connected("s1", T0 + seconds(1)));
+        assertEquals(List.of(close("s1", CloseReason.PAUSE)), pool.connected("s1", pool.generation(), T0 + seconds(1)));
         assertTrue(pool.isDrained());
         assertCounts(pool, 0, 0, 0, 0, 1);
     }
@@ -1032,6 +1117,58 @@ class PoolStateTest {
         openLeased(pool, T0 + seconds(3), "s3");
         assertEquals(List.of(), pool.release("s3", null, T0 + seconds(4)));
         assertCounts(pool, 1, 1, 0, 0, 0);
+    }
+
+    @Test
+    void aConnectInFlightAtReconnectIsClosedWhenItCompletesAndItsWaiterGetsANewOne() {
+        PoolState<String, String> pool = pool(2, 0);
+        assertEquals(List.of(connect(pool)), pool.acquire("w1", T0, NO_PREFERENCE));
+        PoolState.Generation before = pool.generation();
+
+        assertEquals(List.of(), pool.reconnect(T0 + seconds(1)), "the connect in flight still covers w1");
+        assertEquals(
+                List.of(close("s1", CloseReason.RECONNECT), connect(pool)),
+                pool.connected("s1", before, T0 + seconds(2)));
+        assertEquals(List.of(lease("s2", "w1")), pool.connected("s2", pool.generation(), T0 + seconds(3)));
+        assertCounts(pool, 1, 0, 1, 0, 0);
+    }
+
+    @Test
+    void aConnectOfAnOlderGenerationThatFailsNeitherRejectsNorBacksOff() {
+        PoolState<String, String> pool =
+                new PoolState<>(new PoolLimits(2, 0, IDLE_TIMEOUT, NO_TIMEOUT, Duration.ofSeconds(10)));
+        pool.acquire("w1", T0, NO_PREFERENCE);
+        PoolState.Generation before = pool.generation();
+        pool.reconnect(T0);
+
+        // The old address failing says nothing about the new one: w1 gets a connect there at once.
+        assertEquals(
+                List.of(connect(pool)),
+                pool.connectFailed(before, SqlState.CONNECTION_FAILURE, "refused", T0 + seconds(1)));
+        assertEquals(List.of(lease("s1", "w1")), pool.connected("s1", pool.generation(), T0 + seconds(2)));
+    }
+
+    /** A reload moved the pool to another server user: old servers give their room back to the old user's budget. */
+    @Test
+    void reconnectOntoAnotherUserBudgetLeavesOldServersInTheOldOne() {
+        ConnectionBudget db = new ConnectionBudget("database d");
+        ConnectionBudget oldUser = new ConnectionBudget("user old");
+        ConnectionBudget newUser = new ConnectionBudget("user new", 1);
+        PoolState<String, String> pool = new PoolState<>(limits(3, 0), () -> 1.0, db, oldUser);
+        openLeased(pool, T0, "s1");
+        assertEquals(List.of(connect(pool)), pool.acquire("w2", T0, NO_PREFERENCE));
+        PoolState.Generation before = pool.generation();
+
+        assertEquals(List.of(), pool.reconnect(db, newUser, T0 + seconds(1)));
+        assertEquals(List.of(2, 0), List.of(oldUser.open(), newUser.open()));
+        assertEquals(
+                List.of(close("s2", CloseReason.RECONNECT), connect(pool)),
+                pool.connected("s2", before, T0 + seconds(2)));
+        assertEquals(List.of(1, 1), List.of(oldUser.open(), newUser.open()));
+        assertEquals(List.of(close("s1", CloseReason.RECONNECT)), pool.release("s1", null, T0 + seconds(3)));
+        assertEquals(List.of(0, 1), List.of(oldUser.open(), newUser.open()));
+        assertEquals(List.of(lease("s3", "w2")), pool.connected("s3", pool.generation(), T0 + seconds(4)));
+        assertEquals(List.of(0, 1, 1), List.of(oldUser.open(), newUser.open(), db.open()));
     }
 
     @Test
@@ -1055,8 +1192,8 @@ class PoolStateTest {
     /** Opens each server through acquire and connected, leaving it leased to {@code "w-" + server}. */
     private static void openLeased(PoolState<String, String> pool, long nowNanos, String... servers) {
         for (String server : servers) {
-            assertEquals(List.of(connect()), pool.acquire("w-" + server, nowNanos, NO_PREFERENCE));
-            assertEquals(List.of(lease(server, "w-" + server)), pool.connected(server, nowNanos));
+            assertEquals(List.of(connect(pool)), pool.acquire("w-" + server, nowNanos, NO_PREFERENCE));
+            assertEquals(List.of(lease(server, "w-" + server)), pool.connected(server, pool.generation(), nowNanos));
         }
     }
 
@@ -1096,8 +1233,8 @@ class PoolStateTest {
         return new Decision.Lease<>(server, waiter);
     }
 
-    private static Decision<String, String> connect() {
-        return new Decision.Connect<>();
+    private static Decision<String, String> connect(PoolState<String, String> pool) {
+        return new Decision.Connect<>(pool.generation());
     }
 
     private static Decision<String, String> reject(String waiter, SqlState sqlState, String message) {
