@@ -9,6 +9,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.ChannelGroupFuture;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.pgmux.admin.AdminActions;
 import io.pgmux.auth.AuthQuery;
@@ -32,6 +33,7 @@ import io.pgmux.tls.TlsContexts;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -71,7 +73,11 @@ public final class PgmuxServer implements AutoCloseable, AdminActions {
     /** The metrics endpoint; replaced by a reload that changes {@code metrics}. Guarded by {@code this}. */
     private HttpEndpoints http;
 
+    /** Set by the first {@link #drain}: a second one (SIGTERM during the console's SHUTDOWN) waits for the first. */
+    private final AtomicBoolean draining = new AtomicBoolean();
+    /** Set by the first {@link #close}: a second one waits for the first to finish. */
     private final AtomicBoolean closed = new AtomicBoolean();
+
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
 
     /**
@@ -352,9 +358,14 @@ public final class PgmuxServer implements AutoCloseable, AdminActions {
     /**
      * Stops gracefully: the listener closes at once, each client is closed with 57P01 as soon as it
      * is between transactions, and after {@code timeout} the rest are cut off and everything stops.
-     * Blocks the calling thread (never an event loop) until then.
+     * Blocks the calling thread (never an event loop) until then. A second call waits for the drain
+     * already running, so that neither returns before pgmux has stopped (servers got Terminate).
      */
     public void drain(Duration timeout) {
+        if (!draining.compareAndSet(false, true)) {
+            awaitStopped();
+            return;
+        }
         if (listener != null) {
             listener.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
@@ -367,15 +378,34 @@ public final class PgmuxServer implements AutoCloseable, AdminActions {
         close();
     }
 
+    /**
+     * Waits for the stop another thread runs. Never on one of pgmux's own event loops: the stop waits for them to end,
+     * so such a caller returns at once instead (it is not one that exits the process).
+     */
+    private void awaitStopped() {
+        for (EventLoopGroup group : List.of(acceptors, workers)) {
+            for (EventExecutor loop : group) {
+                if (loop.inEventLoop()) {
+                    return;
+                }
+            }
+        }
+        stopped.join();
+    }
+
     /** Completes once pgmux has stopped, also when the admin console's SHUTDOWN stopped it. */
     public CompletableFuture<Void> stopped() {
         return stopped;
     }
 
-    /** Stops everything; a second call does nothing. */
+    /**
+     * Stops everything. A second call waits until the first has finished (as {@link #stopped()} tells), so that a
+     * caller that exits the process right after cannot cut off the first one before servers got Terminate.
+     */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
+            awaitStopped();
             return;
         }
         synchronized (this) {

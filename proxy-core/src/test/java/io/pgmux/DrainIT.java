@@ -28,19 +28,24 @@ class DrainIT {
     private static final String USER = "it_drain_user";
     private static final String PASSWORD = "it-drain-pw";
 
+    /** A pgmux serving the test's database and user, both made first. */
+    private static TestProxy start(TestPostgres pg) {
+        pg.createUser(USER, PASSWORD);
+        pg.createDatabase(DB, USER);
+        return TestProxy.start(
+                "auth.users { " + user(USER, PASSWORD) + " }\n" + "databases { " + database(DB, pg, "") + " }");
+    }
+
     @Test
     void runningTransactionFinishesWhileIdleClientsGoAt57P01() throws Exception {
         TestPostgres pg = TestPostgres.shared();
-        pg.createUser(USER, PASSWORD);
-        pg.createDatabase(DB, USER);
+        TestProxy proxy = start(pg);
         try (Connection direct = pg.connect(DB);
                 Statement ddl = direct.createStatement()) {
             ddl.execute("DROP TABLE IF EXISTS drained");
             ddl.execute("CREATE TABLE drained (n int)");
             ddl.execute("GRANT ALL ON drained TO " + USER);
         }
-        TestProxy proxy = TestProxy.start(
-                "auth.users { " + user(USER, PASSWORD) + " }\n" + "databases { " + database(DB, pg, "") + " }");
         PgmuxServer server = proxy.server();
         try (Connection inTransaction = proxy.connect(DB, USER, PASSWORD);
                 Connection idle = proxy.connect(DB, USER, PASSWORD)) {
@@ -89,10 +94,7 @@ class DrainIT {
     @Test
     void transactionStillOpenAtShutdownTimeoutIsCutOff() throws Exception {
         TestPostgres pg = TestPostgres.shared();
-        pg.createUser(USER, PASSWORD);
-        pg.createDatabase(DB, USER);
-        TestProxy proxy = TestProxy.start(
-                "auth.users { " + user(USER, PASSWORD) + " }\n" + "databases { " + database(DB, pg, "") + " }");
+        TestProxy proxy = start(pg);
         PgmuxServer server = proxy.server();
         try (Connection stuck = proxy.connect(DB, USER, PASSWORD)) {
             stuck.setAutoCommit(false);
@@ -107,5 +109,39 @@ class DrainIT {
         }
         Await.until(
                 "no server of the drained pgmux left", Duration.ofSeconds(10), () -> pg.countConnections(USER) == 0);
+    }
+
+    /**
+     * SIGTERM while the console's SHUTDOWN drains: the second stop returns only once pgmux has stopped (servers got
+     * Terminate), so that the process does not exit under the first.
+     */
+    @Test
+    void aSecondStopWaitsUntilTheFirstHasStoppedPgmux() throws Exception {
+        TestPostgres pg = TestPostgres.shared();
+        TestProxy proxy = start(pg);
+        PgmuxServer server = proxy.server();
+        try (Connection stuck = proxy.connect(DB, USER, PASSWORD)) {
+            stuck.setAutoCommit(false);
+            queryInt(stuck, "SELECT 1");
+            CompletableFuture<Void> first = CompletableFuture.runAsync(() -> server.drain(Duration.ofSeconds(1)));
+            Await.until("the listener to close", Duration.ofSeconds(5), () -> {
+                try {
+                    proxy.connect(DB, USER, PASSWORD).close();
+                    return false;
+                } catch (SQLException e) {
+                    return true;
+                }
+            });
+
+            server.drain(Duration.ofSeconds(30));
+            assertTrue(server.stopped().isDone(), "the second drain returned before pgmux stopped");
+            first.get(15, TimeUnit.SECONDS);
+            server.close();
+            assertTrue(server.stopped().isDone());
+        } finally {
+            server.close();
+        }
+        Await.until(
+                "no server of the stopped pgmux left", Duration.ofSeconds(10), () -> pg.countConnections(USER) == 0);
     }
 }
