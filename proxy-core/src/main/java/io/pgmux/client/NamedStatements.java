@@ -1,5 +1,6 @@
 package io.pgmux.client;
 
+import io.netty.buffer.ByteBuf;
 import io.pgmux.protocol.Frame;
 import io.pgmux.protocol.MessageType;
 import io.pgmux.protocol.SqlState;
@@ -78,10 +79,15 @@ final class NamedStatements {
         if (key == null) {
             return false;
         }
-        Bind bind = Bind.decode(frame.body());
-        frame.release();
         String serverName = serverName(server, key);
-        server.write(new Bind(bind.portal(), serverName, bind.rest()));
+        ByteBuf renamed;
+        try {
+            renamed = Bind.withStatement(
+                    frame.body(), serverName, server.channel().alloc());
+        } finally {
+            frame.release();
+        }
+        server.write(new Frame(renamed));
         replies.clientRequest(MessageType.Frontend.BIND, key);
         return true;
     }

@@ -1,8 +1,10 @@
 package io.pgmux.protocol.message;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import io.pgmux.protocol.Frame;
 import io.pgmux.protocol.MessageType;
 import io.pgmux.protocol.ProtocolException;
 import java.nio.charset.StandardCharsets;
@@ -73,6 +75,30 @@ public record Bind(String portal, String statement, byte[] rest) implements Fron
     /** An Int16 count, unsigned as PostgreSQL reads it. */
     private static int count(ByteBuf in) {
         return Wire.readShort(in) & 0xffff;
+    }
+
+    /**
+     * The whole Bind message whose body is {@code body}, with its statement name replaced by {@code statement}: the
+     * portal name and everything behind the names are copied as they are, without decoding them.
+     */
+    public static ByteBuf withStatement(ByteBuf body, String statement, ByteBufAllocator alloc) {
+        int start = body.readerIndex();
+        int end = body.writerIndex();
+        int portalEnd = body.indexOf(start, end, (byte) 0);
+        int statementEnd = portalEnd < 0 ? -1 : body.indexOf(portalEnd + 1, end, (byte) 0);
+        if (statementEnd < 0) {
+            throw new ProtocolException("invalid string in message: missing terminator");
+        }
+        int portalLength = portalEnd + 1 - start;
+        int restLength = end - (statementEnd + 1);
+        ByteBuf out =
+                alloc.buffer(Frame.HEADER_LENGTH + portalLength + ByteBufUtil.utf8Bytes(statement) + 1 + restLength);
+        int lengthIndex = Wire.begin(out, MessageType.Frontend.BIND);
+        out.writeBytes(body, start, portalLength);
+        Wire.writeCString(out, statement);
+        out.writeBytes(body, statementEnd + 1, restLength);
+        Wire.end(out, lengthIndex);
+        return out;
     }
 
     /** Reads just the statement name, without copying the rest. */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.ByteBuf;
@@ -15,6 +16,7 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.pgmux.protocol.Frame;
+import io.pgmux.protocol.ProtocolException;
 import io.pgmux.protocol.Severity;
 import io.pgmux.protocol.SqlState;
 import io.pgmux.protocol.codec.FrameDecoder;
@@ -342,6 +344,33 @@ class MessageRoundTripTest {
 
         assertEquals(0, body.readerIndex());
         assertEquals(new Bind("portal", "stmt_7", MessageExamples.BIND_REST), Bind.decode(body));
+        assertTrue(body.release());
+    }
+
+    @Test
+    void bindWithStatementRenamesWithoutTouchingTheRest() {
+        ByteBuf body = Unpooled.wrappedBuffer(body().cstring("portal")
+                .cstring("stmt_7")
+                .bytes(MessageExamples.BIND_REST)
+                .build());
+
+        ByteBuf renamed = Bind.withStatement(body, "pgmux_s_ü1", ByteBufAllocator.DEFAULT);
+
+        ByteBuf expected =
+                new Bind("portal", "pgmux_s_ü1", MessageExamples.BIND_REST).toByteBuf(ByteBufAllocator.DEFAULT);
+        assertEquals(ByteBufUtil.hexDump(expected), ByteBufUtil.hexDump(renamed));
+        assertEquals(0, body.readerIndex(), "the client's Bind is left as it was");
+        assertTrue(expected.release());
+        assertTrue(renamed.release());
+        assertTrue(body.release());
+    }
+
+    @Test
+    void bindWithStatementRefusesAnUnterminatedName() {
+        ByteBuf body = Unpooled.wrappedBuffer(
+                body().cstring("portal").bytes(new byte[] {'s'}).build());
+
+        assertThrows(ProtocolException.class, () -> Bind.withStatement(body, "x", ByteBufAllocator.DEFAULT));
         assertTrue(body.release());
     }
 
