@@ -383,7 +383,8 @@ public final class Pool implements ConnectionBudget.Member {
     /** Carries out decisions; {@code loop} is where a {@link Decision.Connect} runs. */
     private void apply(List<Decision<ServerConnection, Waiter>> decisions, EventLoop loop) {
         boolean roomFreed = false;
-        for (Decision<ServerConnection, Waiter> decision : decisions) {
+        for (int i = 0, n = decisions.size(); i < n; i++) { // indexed: no iterator per acquire and release
+            Decision<ServerConnection, Waiter> decision = decisions.get(i);
             if (decision instanceof Decision.Lease<ServerConnection, Waiter> lease) {
                 hand(lease.server(), lease.waiter());
             } else if (decision instanceof Decision.Connect<ServerConnection, Waiter> connect) {

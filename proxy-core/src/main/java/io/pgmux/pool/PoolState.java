@@ -125,6 +125,14 @@ public final class PoolState<S, W> {
 
     /** A waiter asks for a server; {@code preferred} picks among idle ones (e.g. same event loop). */
     public List<Decision<S, W>> acquire(W waiter, long nowNanos, Predicate<S> preferred) {
+        if (!closed && !paused) {
+            IdleServer<S> chosen = takeIdle(preferred);
+            if (chosen != null) {
+                // The busy path: one decision, no list to grow.
+                leased.add(chosen.server());
+                return List.of(new Decision.Lease<>(chosen.server(), waiter));
+            }
+        }
         List<Decision<S, W>> out = new ArrayList<>(1);
         if (closed) {
             out.add(new Decision.Reject<>(waiter, SqlState.ADMIN_SHUTDOWN, "pool is closed"));
@@ -132,12 +140,6 @@ public final class PoolState<S, W> {
         }
         if (paused) {
             waiters.addLast(new Waiting<>(waiter, nowNanos));
-            return out;
-        }
-        IdleServer<S> chosen = takeIdle(preferred);
-        if (chosen != null) {
-            leased.add(chosen.server());
-            out.add(new Decision.Lease<>(chosen.server(), waiter));
             return out;
         }
         if (isBackingOff(nowNanos)) {
@@ -162,6 +164,10 @@ public final class PoolState<S, W> {
     }
 
     private IdleServer<S> takeIdle(Predicate<S> preferred) {
+        IdleServer<S> newest = idle.peekFirst();
+        if (newest == null || preferred.test(newest.server())) {
+            return idle.pollFirst(); // the usual case: no iterator
+        }
         for (Iterator<IdleServer<S>> it = idle.iterator(); it.hasNext(); ) {
             IdleServer<S> candidate = it.next();
             if (preferred.test(candidate.server())) {
