@@ -540,12 +540,15 @@ public final class ClientSession implements ServerListener, SessionDirectory.Lis
                 reported.put(name, value);
             }
         }
-        reported.forEach((name, value) -> write(new ParameterStatus(name, value)));
         // Protocol 3.2 (PostgreSQL 18) allows cancel keys up to 256 bytes; 3.0 has 4.
         cancelKey = context.cancelRouter().register(this, startup.minorVersion() >= 2 ? 32 : 4);
-        write(cancelKey);
-        write(ReadyForQuery.IDLE);
-        channel.flush();
+        // The rest of the login goes out as one buffer: a dozen ParameterStatus, the cancel key, ReadyForQuery.
+        ByteBuf out = channel.alloc().buffer(512);
+        reported.forEach((name, value) -> new ParameterStatus(name, value).encode(out));
+        cancelKey.encode(out);
+        ReadyForQuery.IDLE.encode(out);
+        metrics.sent(out.readableBytes());
+        channel.writeAndFlush(out, channel.voidPromise());
         if (loginTimer != null) {
             loginTimer.cancel(false);
             loginTimer = null;
