@@ -109,7 +109,9 @@ public final class Comparison {
      * (and its compiler threads' CPU would count as pgmux's), PostgreSQL fills its caches.
      */
     private void warmUp() throws IOException, InterruptedException {
-        int seconds = Math.max(5, Math.min(20, options.durationSeconds()));
+        // 20 s per mode even in a quick run: on two busy cores pgmux's C2 compiler still works through its queue for
+        // well over a minute of load, and its CPU would otherwise count in the first measured runs.
+        int seconds = Math.max(20, Math.min(30, options.durationSeconds()));
         for (Services.Target target : BenchCase.ALL) {
             for (String mode : List.of("simple", "extended", "prepared", "storm")) {
                 // "storm": new connections for every transaction, so that the login path is compiled too
