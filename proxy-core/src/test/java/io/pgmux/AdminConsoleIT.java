@@ -390,6 +390,41 @@ class AdminConsoleIT {
     }
 
     @Test
+    void anUnknownStatementOrPortalOnTheConsoleGetsPostgresqlsSqlstates() throws Exception {
+        try (TestProxy own = TestProxy.start(
+                "auth.type = plain\nadmin.users = [\"" + ADMIN + "\"]\nauth.users {\n" + user(ADMIN, ADMIN_PW) + "}")) {
+            try (WireClient console = WireClient.login(own.port(), "pgmux", ADMIN, ADMIN_PW)) {
+                // Bind to a statement never prepared, then (after Sync) Execute a portal never bound.
+                console.sendTyped(
+                        'B',
+                        new Bytes()
+                                .cstring("")
+                                .cstring("nope")
+                                .int16(0)
+                                .int16(0)
+                                .int16(0)
+                                .build());
+                console.sendTyped('S', new byte[0]);
+                List<WireClient.Message> noStatement = console.readUntilReady();
+                console.sendTyped('E', new Bytes().cstring("nowhere").int32(0).build());
+                console.sendTyped('S', new byte[0]);
+                List<WireClient.Message> noPortal = console.readUntilReady();
+
+                Map<Character, String> statementError = noStatement.get(0).fields();
+                assertEquals("26000", statementError.get('C'), noStatement::toString);
+                assertEquals("prepared statement \"nope\" does not exist", statementError.get('M'));
+                Map<Character, String> portalError = noPortal.get(0).fields();
+                assertEquals("34000", portalError.get('C'), noPortal::toString);
+                assertEquals("portal \"nowhere\" does not exist", portalError.get('M'));
+                // ERROR, not FATAL: the console goes on.
+                console.query("SHOW VERSION");
+                List<WireClient.Message> reply = console.readUntilReady();
+                assertTrue(reply.stream().anyMatch(m -> m.type() == 'D'), reply::toString);
+            }
+        }
+    }
+
+    @Test
     void psqlShowsPools() throws Exception {
         String psql = pgmux.postgres().psqlPath();
         assumeTrue(psql != null, "no psql on this machine");

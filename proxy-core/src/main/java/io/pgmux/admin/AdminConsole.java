@@ -222,7 +222,7 @@ public final class AdminConsole {
         String sql = statements.get(bind.statement());
         if (sql == null) {
             throw new PgmuxException(
-                    SqlState.PROTOCOL_VIOLATION, "prepared statement \"%s\" does not exist", bind.statement());
+                    SqlState.INVALID_SQL_STATEMENT_NAME, "prepared statement \"%s\" does not exist", bind.statement());
         }
         portals.put(bind.portal(), new Portal(sql, bind.resultFormats()));
         write(BindComplete.INSTANCE);
@@ -236,7 +236,9 @@ public final class AdminConsole {
             formats = new short[0];
             if (sql == null) {
                 throw new PgmuxException(
-                        SqlState.PROTOCOL_VIOLATION, "prepared statement \"%s\" does not exist", describe.name());
+                        SqlState.INVALID_SQL_STATEMENT_NAME,
+                        "prepared statement \"%s\" does not exist",
+                        describe.name());
             }
             write(out -> {
                 int at = Wire.begin(out, MessageType.Backend.PARAMETER_DESCRIPTION);
@@ -246,7 +248,7 @@ public final class AdminConsole {
         } else {
             Portal portal = portals.get(describe.name());
             if (portal == null) {
-                throw new PgmuxException(SqlState.PROTOCOL_VIOLATION, "portal \"%s\" does not exist", describe.name());
+                throw new PgmuxException(SqlState.INVALID_CURSOR_NAME, "portal \"%s\" does not exist", describe.name());
             }
             sql = portal.sql();
             formats = portal.resultFormats();
@@ -262,7 +264,7 @@ public final class AdminConsole {
     private void onExecute(Execute execute) {
         Portal portal = portals.get(execute.portal());
         if (portal == null) {
-            throw new PgmuxException(SqlState.PROTOCOL_VIOLATION, "portal \"%s\" does not exist", execute.portal());
+            throw new PgmuxException(SqlState.INVALID_CURSOR_NAME, "portal \"%s\" does not exist", execute.portal());
         }
         CompletableFuture<AdminTable> pending = runLater(portal.sql());
         if (pending != null) {
