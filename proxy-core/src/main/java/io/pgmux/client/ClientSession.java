@@ -1147,9 +1147,21 @@ public final class ClientSession implements ServerListener, SessionDirectory.Lis
         channel.eventLoop().execute(() -> {
             ServerConnection current = server;
             if (current != null && (outstanding > 0 || inBatch)) {
-                current.backendKey().ifPresent(key -> context.connector()
-                        .cancel(channel.eventLoop(), current.remoteAddress(), key));
+                cancelOn(current);
             }
+        });
+    }
+
+    /**
+     * Asks PostgreSQL to cancel what {@code target} runs. Until PostgreSQL has answered (closed the cancel connection),
+     * the server does not go back to its pool: a cancel handled late must not land on the next client's query.
+     */
+    private void cancelOn(ServerConnection target) {
+        target.backendKey().ifPresent(key -> {
+            target.cancelSent();
+            context.connector()
+                    .cancel(channel.eventLoop(), target.remoteAddress(), key)
+                    .addListener(answered -> target.cancelAnswered());
         });
     }
 
@@ -1166,7 +1178,12 @@ public final class ClientSession implements ServerListener, SessionDirectory.Lis
         }
         released.detach();
         released.channel().config().setAutoRead(true);
-        pool.release(released, reason);
+        Pool from = pool;
+        if (reason != null) {
+            from.release(released, reason);
+        } else {
+            released.afterCancels(() -> from.releaseUnlessLost(released, null));
+        }
     }
 
     // ---- client-idle-timeout, idle-transaction-timeout, query-timeout ---------------------------
@@ -1276,8 +1293,7 @@ public final class ClientSession implements ServerListener, SessionDirectory.Lis
                     name(),
                     current.name(),
                     DurationFormat.of(timeout));
-            current.backendKey()
-                    .ifPresent(key -> context.connector().cancel(channel.eventLoop(), current.remoteAddress(), key));
+            cancelOn(current);
             queryDeadline().at(System.nanoTime() + cancelGrace(timeout).toNanos());
             return;
         }
@@ -1413,11 +1429,14 @@ public final class ClientSession implements ServerListener, SessionDirectory.Lis
         String resetQuery = session != null && session.isPinned()
                 ? "DISCARD ALL"
                 : pool.settings().serverResetQuery();
-        if (resetQuery.isBlank()) {
-            leftPool.release(left, null);
-            return;
-        }
-        left.runWhileIdle(resetQuery, true, ok -> leftPool.release(left, ok ? null : CloseReason.DIRTY));
+        left.afterCancels(() -> {
+            if (resetQuery.isBlank()) {
+                leftPool.releaseUnlessLost(left, null);
+            } else {
+                left.runWhileIdle(
+                        resetQuery, true, ok -> leftPool.releaseUnlessLost(left, ok ? null : CloseReason.DIRTY));
+            }
+        });
     }
 
     private void fatal(SqlState sqlState, String message) {

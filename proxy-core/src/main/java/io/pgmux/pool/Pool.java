@@ -145,6 +145,18 @@ public final class Pool implements ConnectionBudget.Member {
 
     /** Returns a leased server; with a {@code closeReason} it is closed instead of reused. */
     public void release(ServerConnection server, CloseReason closeReason) {
+        release(server, closeReason, false);
+    }
+
+    /**
+     * {@link #release}, for a server its client let go of only after waiting for a cancel request's answer: it may
+     * have been lost meanwhile, and then nothing happens.
+     */
+    public void releaseUnlessLost(ServerConnection server, CloseReason closeReason) {
+        release(server, closeReason, true);
+    }
+
+    private void release(ServerConnection server, CloseReason closeReason, boolean mayBeLost) {
         if (closeReason == null && !server.isUsable()) {
             closeReason = CloseReason.SERVER_ERROR;
         }
@@ -152,7 +164,9 @@ public final class Pool implements ConnectionBudget.Member {
         long now = nanoClock.getAsLong();
         server.idleSince(now);
         synchronized (state) {
-            decisions = state.release(server, closeReason, now);
+            decisions = mayBeLost
+                    ? state.releaseUnlessLost(server, closeReason, now)
+                    : state.release(server, closeReason, now);
         }
         apply(decisions, server.eventLoop());
         if (decisions.isEmpty()) {

@@ -254,6 +254,17 @@ public final class PoolState<S, W> {
      * A leased server comes back. With a {@code closeReason} it is closed; otherwise it is reused
      * unless it outlived server-lifetime.
      */
+    /**
+     * {@link #release}, for a server its client let go of only after a wait (for a cancel request's answer): it may
+     * have been lost meanwhile, and then there is nothing to do.
+     */
+    public List<Decision<S, W>> releaseUnlessLost(S server, CloseReason closeReason, long nowNanos) {
+        if (!leased.contains(server) && !bornNanos.containsKey(server)) {
+            return List.of();
+        }
+        return release(server, closeReason, nowNanos);
+    }
+
     public List<Decision<S, W>> release(S server, CloseReason closeReason, long nowNanos) {
         if (!leased.remove(server)) {
             throw new IllegalStateException("server not leased: " + server);

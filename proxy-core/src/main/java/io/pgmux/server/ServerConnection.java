@@ -84,6 +84,13 @@ public final class ServerConnection implements SessionDirectory.Listed<ServerSna
     private final long connectMillis = System.currentTimeMillis();
     /** The TLS protocol and cipher of this connection ("TLSv1.3/TLS_AES_256_GCM_SHA384"), or "" in plain text. */
     private String tls = "";
+    /**
+     * Cancel requests sent for this connection that PostgreSQL has not answered yet, and what waits for them. Touched
+     * only on the loop of the client that holds the connection, which sends the cancels and hears their answers.
+     */
+    private int cancelsInFlight;
+
+    private Runnable afterCancels;
     /** When the connection last changed hands (epoch milliseconds), for SHOW SERVERS. */
     private volatile long requestMillis = connectMillis;
     /** Statements pgmux prepared on it as of its last detach, for SHOW SERVERS. */
@@ -178,6 +185,33 @@ public final class ServerConnection implements SessionDirectory.Listed<ServerSna
     /** Detaches the client; called on the client's loop once it needs nothing more from this server. */
     public void detach() {
         this.client = null;
+    }
+
+    /** A cancel request for this connection went out; on the loop of the client that holds it. */
+    public void cancelSent() {
+        cancelsInFlight++;
+    }
+
+    /** PostgreSQL answered a cancel request (it closed the cancel connection), or sending it failed. */
+    public void cancelAnswered() {
+        if (--cancelsInFlight == 0 && afterCancels != null) {
+            Runnable then = afterCancels;
+            afterCancels = null;
+            then.run();
+        }
+    }
+
+    /**
+     * Runs {@code then} now, or once every cancel request sent for this connection is answered: its client lets go
+     * of it, and it may go back to the pool only when no late cancel can reach the next client's query (PgBouncer
+     * holds such servers back the same way).
+     */
+    public void afterCancels(Runnable then) {
+        if (cancelsInFlight == 0) {
+            then.run();
+        } else {
+            afterCancels = then;
+        }
     }
 
     /** This connection as SHOW SERVERS shows it now; on its own loop (the console asks through the directory). */

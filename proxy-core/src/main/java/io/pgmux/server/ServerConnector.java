@@ -14,6 +14,7 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.pgmux.Transport;
 import io.pgmux.config.DurationFormat;
 import io.pgmux.directory.SessionDirectory;
@@ -43,6 +44,9 @@ import org.slf4j.LoggerFactory;
 public final class ServerConnector {
     private static final Logger log = LoggerFactory.getLogger(ServerConnector.class);
     public static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
+
+    /** How long a cancel request may take to connect, and then to be answered, before pgmux gives up on it. */
+    private static final int CANCEL_TIMEOUT_MILLIS = 5_000;
 
     private final Transport transport;
     /** What the next connection is built with; one field, so that a connection never mixes two reloads. */
@@ -163,17 +167,26 @@ public final class ServerConnector {
 
     /**
      * Sends a CancelRequest for {@code key} on a new connection to {@code address}, with the same TLS setting as the
-     * logins; fire and forget.
+     * logins. The future completes on {@code loop} once PostgreSQL has answered by closing that connection, or the
+     * attempt failed or timed out; it never fails.
      */
-    public void cancel(EventLoop loop, InetSocketAddress address, BackendKeyData key) {
+    public Future<Void> cancel(EventLoop loop, InetSocketAddress address, BackendKeyData key) {
         TlsContexts.ServerSide tls = wiring.tls();
+        Promise<Void> answered = loop.newPromise();
         new Bootstrap()
                 .group(loop)
                 .channel(transport.clientChannel())
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5_000)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CANCEL_TIMEOUT_MILLIS)
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        // PostgreSQL closes the connection once it has passed the cancel on; don't wait forever.
+                        ScheduledFuture<?> timeout =
+                                ch.eventLoop().schedule(() -> ch.close(), CANCEL_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+                        ch.closeFuture().addListener(f -> {
+                            timeout.cancel(false);
+                            answered.trySuccess(null);
+                        });
                         addTlsNegotiator(ch, tls, address.getHostString(), address.getPort());
                         ch.pipeline().addLast("cancel", new CancelSender(address, key));
                     }
@@ -182,8 +195,10 @@ public final class ServerConnector {
                 .addListener((ChannelFutureListener) f -> {
                     if (!f.isSuccess()) {
                         log.warn("cannot send cancel request to {}: {}", address, describe(f.cause()));
+                        answered.trySuccess(null);
                     }
                 });
+        return answered;
     }
 
     private static void addTlsNegotiator(Channel ch, TlsContexts.ServerSide tls, String host, int port) {
@@ -192,7 +207,7 @@ public final class ServerConnector {
         }
     }
 
-    /** Writes the CancelRequest once the connection is ready (after TLS, when used), then closes it. */
+    /** Writes the CancelRequest once the connection is ready (after TLS, when used); PostgreSQL then closes it. */
     private static final class CancelSender extends ChannelInboundHandlerAdapter {
         private final InetSocketAddress address;
         private final BackendKeyData key;
@@ -205,7 +220,7 @@ public final class ServerConnector {
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
             ByteBuf out = new CancelRequest(key.processId(), key.secretKey()).toByteBuf(ctx.alloc());
-            ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
+            ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
         }
 
         @Override

@@ -548,6 +548,20 @@ class PoolStateTest {
     }
 
     @Test
+    void aServerLostWhileItsClientWaitedForACancelAnswerIsNotReleasedAgain() {
+        PoolState<String, String> pool = pool(1, 0);
+        openLeased(pool, T0, "s1");
+        pool.lost("s1", T0);
+
+        assertEquals(List.of(), pool.releaseUnlessLost("s1", null, T0));
+        assertCounts(pool, 0, 0, 0, 0, 0);
+        // A server still leased goes back as release would put it.
+        openLeased(pool, T0, "s2");
+        assertEquals(List.of(), pool.releaseUnlessLost("s2", null, T0));
+        assertCounts(pool, 1, 1, 0, 0, 0);
+    }
+
+    @Test
     void lostServerThatWasAlreadyClosedIsIgnored() {
         PoolState<String, String> pool = pool(2, 0);
         openLeased(pool, T0, "s1");
