@@ -75,7 +75,11 @@ public final class Pool implements ConnectionBudget.Member {
         this.userBudget = userBudget;
         // Each server's lifetime is jittered (±10 %) so that servers opened together are not all replaced at once.
         this.state = new PoolState<>(
-                limits(database.pool()), PoolState.jitteredLifetimes(new Random()), dbBudget, userBudget);
+                limits(database.pool()),
+                PoolState.jitteredLifetimes(new Random()),
+                dbBudget,
+                userBudget,
+                (server, waiter) -> server.eventLoop() == waiter.loop());
         // Last: the gauges call counts() at scrape time, which needs the state above.
         this.metrics = metrics.pool(key, this::counts);
         budgets.add(dbBudget);

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.function.BiPredicate;
 import java.util.function.DoubleSupplier;
 import java.util.function.Predicate;
 
@@ -30,6 +31,12 @@ public final class PoolState<S, W> {
     private record IdleServer<S>(S server, long idleSinceNanos) {}
 
     /** A client waiting for a server, and since when. */
+    /** How far behind the longest-waiting client a better-suited one is looked for. */
+    private static final int LOOKAHEAD = 8;
+
+    /** How often the longest-waiting client may be passed over before it gets the next server regardless. */
+    private static final int MAX_PASS_OVERS = 4;
+
     private record Waiting<W>(W waiter, long sinceNanos) {}
 
     /**
@@ -78,6 +85,12 @@ public final class PoolState<S, W> {
     private final DoubleSupplier lifetimeFactor;
 
     private final ArrayDeque<Waiting<W>> waiters = new ArrayDeque<>();
+    /** Which waiting client a server coming free suits best (see the five-argument constructor). */
+    private final BiPredicate<S, W> suits;
+    /** The longest-waiting client when it was last passed over for a better-suited one, and how often it was. */
+    private Waiting<W> passedOver;
+
+    private int passOvers;
     /** Servers opened from now on belong to it; those of older ones close as they come back. */
     private Generation generation;
     /** Connects in flight, of every generation: each holds a unit of its generation's budgets. */
@@ -113,9 +126,24 @@ public final class PoolState<S, W> {
      */
     public PoolState(
             PoolLimits limits, DoubleSupplier lifetimeFactor, ConnectionBudget dbBudget, ConnectionBudget userBudget) {
+        this(limits, lifetimeFactor, dbBudget, userBudget, (server, waiter) -> true);
+    }
+
+    /**
+     * As the four-argument constructor; a server coming free goes to a client it {@code suits} (in pgmux: one on the
+     * same event loop, which spares both loops a wake-up per message) when one waits close behind the longest-waiting
+     * client, which is passed over at most {@value #MAX_PASS_OVERS} times.
+     */
+    public PoolState(
+            PoolLimits limits,
+            DoubleSupplier lifetimeFactor,
+            ConnectionBudget dbBudget,
+            ConnectionBudget userBudget,
+            BiPredicate<S, W> suits) {
         this.limits = limits;
         this.lifetimeFactor = lifetimeFactor;
         this.generation = new Generation(0, dbBudget, userBudget);
+        this.suits = suits;
     }
 
     /** Factors spread evenly over 1 ± {@link #LIFETIME_JITTER}, drawn from {@code random}. */
@@ -491,13 +519,40 @@ public final class PoolState<S, W> {
     }
 
     private void handOverOrPark(S server, long nowNanos, List<Decision<S, W>> out) {
-        Waiting<W> waiting = waiters.pollFirst();
+        Waiting<W> waiting = takeWaiterFor(server);
         if (waiting != null) {
             leased.add(server);
             out.add(new Decision.Lease<>(server, waiting.waiter()));
         } else {
             idle.addFirst(new IdleServer<>(server, nowNanos));
         }
+    }
+
+    /**
+     * The longest-waiting client, unless one of the next few waiting suits {@code server} better and the longest-waiting
+     * one has not been passed over {@value #MAX_PASS_OVERS} times yet; null when nobody waits.
+     */
+    private Waiting<W> takeWaiterFor(S server) {
+        Waiting<W> head = waiters.peekFirst();
+        if (head == null || suits.test(server, head.waiter())) {
+            return waiters.pollFirst();
+        }
+        if (head != passedOver) {
+            passedOver = head;
+            passOvers = 0;
+        }
+        if (passOvers < MAX_PASS_OVERS) {
+            int looked = 0;
+            for (Iterator<Waiting<W>> it = waiters.iterator(); it.hasNext() && looked < LOOKAHEAD; looked++) {
+                Waiting<W> candidate = it.next();
+                if (suits.test(server, candidate.waiter())) {
+                    it.remove();
+                    passOvers++;
+                    return candidate;
+                }
+            }
+        }
+        return waiters.pollFirst();
     }
 
     /** Connects for waiters no connect in flight covers, as far as the limits allow and no login back-off runs. */
