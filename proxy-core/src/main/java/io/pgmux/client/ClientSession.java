@@ -92,6 +92,9 @@ public final class ClientSession implements ServerListener, SessionDirectory.Lis
     /** Protocol 3.2: pgmux speaks it with clients whatever the servers speak (only the cancel key differs). */
     static final int NEWEST_MINOR_VERSION = 2;
 
+    /** Held messages of a client waiting for a server, beyond which pgmux stops reading from it until it has one. */
+    private static final int MAX_HELD_BYTES = 256 * 1024;
+
     private enum Phase {
         STARTUP,
         AUTHENTICATING,
@@ -110,6 +113,8 @@ public final class ClientSession implements ServerListener, SessionDirectory.Lis
 
     /** Messages that wait for a server; null until the first one (an idle client keeps no queue). */
     private ArrayDeque<Frame> pending;
+    /** Bytes of the messages in {@link #pending}, counted from when it was last empty. */
+    private long heldBytes;
 
     private Phase phase = Phase.STARTUP;
     private boolean counted;
@@ -733,12 +738,13 @@ public final class ClientSession implements ServerListener, SessionDirectory.Lis
             onAcquired(future);
             return;
         }
-        // No server at once: the client waits, and pgmux reads nothing more from it until it has one.
+        // No server at once: the client waits. pgmux goes on reading (a Terminate, or the client going away, is seen
+        // at once) and holds what comes, up to MAX_HELD_BYTES; turning reading off and on for every wait would cost
+        // two system calls per transaction whenever clients outnumber servers.
         if (phase != Phase.LOGGING_IN) {
             phase = Phase.WAITING;
             metrics.state(ClientState.WAITING);
         }
-        channel.config().setAutoRead(false);
         Duration timeout = pool.settings().queryWaitTimeout();
         if (!timeout.isZero()) {
             waitTimer = channel.eventLoop()
@@ -1209,7 +1215,15 @@ public final class ClientSession implements ServerListener, SessionDirectory.Lis
         if (pending == null) {
             pending = new ArrayDeque<>(4);
         }
+        if (pending.isEmpty()) {
+            heldBytes = 0;
+        }
         pending.add(frame);
+        heldBytes += frame.wireLength();
+        if (heldBytes > MAX_HELD_BYTES && channel.config().isAutoRead()) {
+            // A client that pipelines a lot while it waits for a server: read no more until it has one.
+            channel.config().setAutoRead(false);
+        }
     }
 
     /** Created when first armed: most clients never set one. */
