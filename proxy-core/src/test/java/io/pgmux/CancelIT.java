@@ -4,11 +4,14 @@ import static io.pgmux.Sql.queryInt;
 import static io.pgmux.TestProxy.database;
 import static io.pgmux.TestProxy.user;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -75,6 +78,35 @@ class CancelIT {
             assertEquals(1, queryInt(st, "SELECT 1"));
             st.cancel(); // between transactions: no server to cancel on
             assertEquals(null, sleepAsync(st, "0.5").get(8, TimeUnit.SECONDS), "the next query is not cancelled");
+        }
+    }
+
+    /**
+     * A cancel that reaches PostgreSQL only after the query it named has finished must not hit the next client's query
+     * on the same server: pgmux keeps the server out of the pool until PostgreSQL has answered the cancel.
+     */
+    @Test
+    void aCancelArrivingLateDoesNotHitTheNextClientOnTheSameServer() throws Exception {
+        try (FaultRelay relay = FaultRelay.start(
+                        pgmux.postgres().host(), pgmux.postgres().port());
+                TestProxy proxy = TestProxy.start("auth.users {\n" + user(USER, PASSWORD) + "}\n"
+                        + "tls.server.mode = disable\n"
+                        + "databases {\n" + relay.database(DB, "pool { size = 1 }") + "}");
+                Connection first = proxy.connect(DB, USER, PASSWORD, "prepareThreshold=0");
+                Connection next = proxy.connect(DB, USER, PASSWORD, "prepareThreshold=0");
+                Statement firstSt = first.createStatement();
+                Statement nextSt = next.createStatement()) {
+            CompletableFuture<SQLException> firstSleep = sleepAsync(firstSt, "0.5");
+            awaitRunning("pg_sleep(0.5)");
+            relay.delayNew(Duration.ofMillis(1500)); // the cancel connection, and only it, is slow
+            firstSt.cancel();
+
+            assertNull(firstSleep.get(8, TimeUnit.SECONDS), "the cancel came too late for the first query");
+            // The pool's one server: without the hold it would run this while the late cancel lands.
+            assertNull(sleepAsync(nextSt, "2").get(15, TimeUnit.SECONDS), "the next client's query ran to its end");
+            assertEquals(
+                    List.of(FaultRelay.CANCEL_REQUEST_CODE),
+                    relay.openingCodes().subList(1, 2));
         }
     }
 

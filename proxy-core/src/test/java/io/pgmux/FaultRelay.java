@@ -45,6 +45,11 @@ final class FaultRelay implements AutoCloseable {
         LATENCY,
         /** Accept connections but forward nothing, in either direction, until the mode changes. */
         STALL,
+        /**
+         * Connections accepted in this mode pass what pgmux sends only after {@link #delayNew(Duration)} (a cancel
+         * request that arrives late); connections already open go on at once.
+         */
+        DELAY_NEW,
         /** Accept new connections and reset them at once: PostgreSQL looks unreachable. Open ones go on. */
         DROP_NEW,
         /** Do not listen: new connections are refused, as by a host where PostgreSQL is down. Open ones go on. */
@@ -104,6 +109,12 @@ final class FaultRelay implements AutoCloseable {
 
     void stall() {
         set(Mode.STALL);
+    }
+
+    /** New connections pass each chunk pgmux sends after {@code delay}; open ones are not slowed. */
+    void delayNew(Duration delay) {
+        latencyMillis = delay.toMillis();
+        set(Mode.DELAY_NEW);
     }
 
     void dropNew() {
@@ -257,6 +268,8 @@ final class FaultRelay implements AutoCloseable {
         private final AtomicInteger pumpsLeft = new AtomicInteger(2);
         /** The first eight bytes from pgmux (length and code), until complete; touched by the to-server pump only. */
         private final byte[] opening = new byte[8];
+        /** How long what pgmux sends waits before it goes on: {@link Mode#DELAY_NEW}'s delay when accepted then. */
+        private final long toServerDelayMillis = mode == Mode.DELAY_NEW ? latencyMillis : 0;
 
         private int openingLength;
 
@@ -295,6 +308,9 @@ final class FaultRelay implements AutoCloseable {
                     }
                     if (!awaitForwarding()) {
                         break;
+                    }
+                    if (from == pgmux && toServerDelayMillis > 0) {
+                        Await.pause(toServerDelayMillis);
                     }
                     out.write(buffer, 0, n);
                     out.flush();
