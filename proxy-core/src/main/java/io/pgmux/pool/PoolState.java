@@ -32,10 +32,15 @@ public final class PoolState<S, W> {
 
     /** A client waiting for a server, and since when. */
     /** How far behind the longest-waiting client a better-suited one is looked for. */
-    private static final int LOOKAHEAD = 8;
+    private static final int LOOKAHEAD = 32;
 
-    /** How often the longest-waiting client may be passed over before it gets the next server regardless. */
-    private static final int MAX_PASS_OVERS = 4;
+    /**
+     * How often the longest-waiting client may be passed over before it gets the next server regardless. With 4 (and a
+     * look-ahead of 8), pgbench -S with 64 clients on 20 servers still handed 22 % of servers to a client on the other
+     * event loop; with 16 (and 32), under 1 %. Passing over costs the longest-waiting client at most 16 transactions'
+     * worth of waiting.
+     */
+    private static final int MAX_PASS_OVERS = 16;
 
     private record Waiting<W>(W waiter, long sinceNanos) {}
 

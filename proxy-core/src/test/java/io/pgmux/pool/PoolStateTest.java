@@ -548,7 +548,7 @@ class PoolStateTest {
     }
 
     @Test
-    void aServerComingFreeGoesToAWaiterOnItsOwnLoopButTheLongestWaitingIsPassedOverOnlyFourTimes() {
+    void aServerComingFreeGoesToAWaiterOnItsOwnLoopButTheLongestWaitingIsPassedOverOnlySixteenTimes() {
         // Servers and waiters named by loop: "a/..." suits "a-...".
         PoolState<String, String> pool = new PoolState<>(
                 limits(1, 0),
@@ -559,18 +559,18 @@ class PoolStateTest {
         assertEquals(List.of(connect(pool)), pool.acquire("a-first", T0, NO_PREFERENCE));
         assertEquals(List.of(lease("a/s1", "a-first")), pool.connected("a/s1", pool.generation(), T0));
         pool.acquire("b-oldest", T0, NO_PREFERENCE);
-        for (int i = 1; i <= 5; i++) {
+        for (int i = 1; i <= 17; i++) {
             pool.acquire("a-" + i, T0 + i, NO_PREFERENCE);
         }
 
-        // Four times a client of the server's own loop goes first, in order; then the oldest waiter's turn comes.
+        // Sixteen times a client of the server's own loop goes first, in order; then the oldest waiter's turn comes.
         String holder = "a-first";
-        for (int i = 1; i <= 4; i++) {
+        for (int i = 1; i <= 16; i++) {
             assertEquals(List.of(lease("a/s1", "a-" + i)), pool.release("a/s1", null, T0 + seconds(i)), holder);
             holder = "a-" + i;
         }
-        assertEquals(List.of(lease("a/s1", "b-oldest")), pool.release("a/s1", null, T0 + seconds(5)));
-        assertEquals(List.of(lease("a/s1", "a-5")), pool.release("a/s1", null, T0 + seconds(6)));
+        assertEquals(List.of(lease("a/s1", "b-oldest")), pool.release("a/s1", null, T0 + seconds(17)));
+        assertEquals(List.of(lease("a/s1", "a-17")), pool.release("a/s1", null, T0 + seconds(18)));
     }
 
     @Test
