@@ -127,7 +127,9 @@ public final class ClientSession implements ServerListener, SessionDirectory.Lis
     private BackendKeyData cancelKey;
     private ServerConnection server;
     private Future<ServerConnection> request;
-    private ScheduledFuture<?> waitTimer;
+    /** query-wait-timeout, while a request waits; made on the first wait. */
+    private Deadline waitDeadline;
+
     private ScheduledFuture<?> loginTimer;
     /** client-idle-timeout between transactions, idle-transaction-timeout inside one; armed while the client is quiet. */
     private Deadline quietDeadline;
@@ -747,14 +749,23 @@ public final class ClientSession implements ServerListener, SessionDirectory.Lis
         }
         Duration timeout = pool.settings().queryWaitTimeout();
         if (!timeout.isZero()) {
-            waitTimer = channel.eventLoop()
-                    .schedule(() -> onWaitTimeout(future, timeout), timeout.toMillis(), TimeUnit.MILLISECONDS);
+            // A Deadline, not a timer per wait: with clients outnumbering servers nearly every transaction waits.
+            waitDeadline().at(System.nanoTime() + timeout.toNanos());
         }
         future.addListener(f -> onAcquired(future));
     }
 
-    private void onWaitTimeout(Future<ServerConnection> future, Duration timeout) {
-        if (request == future && pool.cancelWait(future)) {
+    private Deadline waitDeadline() {
+        if (waitDeadline == null) {
+            waitDeadline = new Deadline(channel.eventLoop(), this::onWaitTimeout);
+        }
+        return waitDeadline;
+    }
+
+    private void onWaitTimeout() {
+        Future<ServerConnection> future = request;
+        Duration timeout = pool.settings().queryWaitTimeout();
+        if (future != null && pool.cancelWait(future)) {
             ((Promise<ServerConnection>) future)
                     .tryFailure(new PgmuxException(
                             SqlState.PROTOCOL_VIOLATION,
@@ -775,9 +786,8 @@ public final class ClientSession implements ServerListener, SessionDirectory.Lis
             return;
         }
         request = null;
-        if (waitTimer != null) {
-            waitTimer.cancel(false);
-            waitTimer = null;
+        if (waitDeadline != null) {
+            waitDeadline.disarm();
         }
         if (phase == Phase.CLOSED) {
             if (future.isSuccess()) {
@@ -1394,8 +1404,8 @@ public final class ClientSession implements ServerListener, SessionDirectory.Lis
             pending.forEach(Frame::release);
             pending.clear();
         }
-        if (waitTimer != null) {
-            waitTimer.cancel(false);
+        if (waitDeadline != null) {
+            waitDeadline.cancel();
         }
         if (loginTimer != null) {
             loginTimer.cancel(false);
