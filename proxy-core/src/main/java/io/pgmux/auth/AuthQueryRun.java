@@ -7,6 +7,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import io.pgmux.config.DurationFormat;
 import io.pgmux.pool.CloseReason;
 import io.pgmux.pool.Pool;
+import io.pgmux.pool.ServerRequest;
 import io.pgmux.protocol.Frame;
 import io.pgmux.protocol.MessageType;
 import io.pgmux.protocol.PgmuxException;
@@ -39,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * <p>States: WAITING (for a server) → RUNNING (attached, query sent) → DONE. A server that dies while RUNNING is
  * dropped by its pool; one that does not answer within the deadline gets its query canceled and is closed.
  */
-final class AuthQueryRun implements ServerListener {
+final class AuthQueryRun implements ServerListener, ServerRequest {
     private static final Logger log = LoggerFactory.getLogger(AuthQueryRun.class);
 
     private enum Phase {
@@ -56,7 +57,6 @@ final class AuthQueryRun implements ServerListener {
     private final String clientName;
     private final Promise<Optional<String>> result;
     private Phase phase = Phase.WAITING;
-    private Future<ServerConnection> request;
     private ServerConnection server;
     private ScheduledFuture<?> deadline;
     private int rows;
@@ -80,11 +80,10 @@ final class AuthQueryRun implements ServerListener {
      */
     Future<Optional<String>> start(Duration timeout) {
         assert loop.inEventLoop();
-        request = pool.acquire(loop);
         if (!timeout.isZero()) {
             deadline = loop.schedule(() -> onDeadline(timeout), timeout.toMillis(), TimeUnit.MILLISECONDS);
         }
-        request.addListener(f -> onAcquired(request));
+        pool.acquire(this);
         return result;
     }
 
@@ -98,13 +97,13 @@ final class AuthQueryRun implements ServerListener {
         return clientName;
     }
 
-    private void onAcquired(Future<ServerConnection> acquired) {
-        if (!acquired.isSuccess()) {
-            String cause = acquired.cause().getMessage();
-            fail("no server to run it on: " + (cause == null ? acquired.cause().toString() : cause));
-            return;
-        }
-        ServerConnection leased = acquired.getNow();
+    @Override
+    public void refused(PgmuxException error) {
+        fail("no server to run it on: " + error.getMessage());
+    }
+
+    @Override
+    public void granted(ServerConnection leased) {
         if (phase != Phase.WAITING) {
             pool.release(leased, null);
             return;
@@ -219,7 +218,7 @@ final class AuthQueryRun implements ServerListener {
             return;
         }
         if (phase == Phase.WAITING) {
-            pool.cancelWait(request);
+            pool.cancelWait(this); // when a server is on its way already, granted gives it back
         } else {
             ServerConnection abandoned = server;
             server = null;

@@ -7,7 +7,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.DecoderException;
 import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.pgmux.admin.AdminConsole;
 import io.pgmux.auth.ClientAuthenticator;
@@ -20,6 +19,7 @@ import io.pgmux.metrics.ClientState;
 import io.pgmux.pool.CloseReason;
 import io.pgmux.pool.Pool;
 import io.pgmux.pool.PoolRegistry;
+import io.pgmux.pool.ServerRequest;
 import io.pgmux.protocol.Frame;
 import io.pgmux.protocol.MessageType;
 import io.pgmux.protocol.PgmuxException;
@@ -76,7 +76,7 @@ import org.slf4j.LoggerFactory;
  * → CLOSED. In transaction mode the server is attached at the first message of a transaction and
  * released when it reports ReadyForQuery 'I' with no Query, Sync or FunctionCall left unanswered.
  */
-public final class ClientSession implements ServerListener, SessionDirectory.Listed<ClientSnapshot> {
+public final class ClientSession implements ServerListener, ServerRequest, SessionDirectory.Listed<ClientSnapshot> {
     private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
     private static final AtomicLong IDS = new AtomicLong();
 
@@ -126,7 +126,8 @@ public final class ClientSession implements ServerListener, SessionDirectory.Lis
 
     private BackendKeyData cancelKey;
     private ServerConnection server;
-    private Future<ServerConnection> request;
+    /** Asked the pool for a server and not answered yet. */
+    private boolean waiting;
     /** query-wait-timeout, while a request waits; made on the first wait. */
     private Deadline waitDeadline;
 
@@ -734,11 +735,10 @@ public final class ClientSession implements ServerListener, SessionDirectory.Lis
         metrics.waitStarted();
         waitSinceNanos = System.nanoTime();
         requestMillis = System.currentTimeMillis();
-        Future<ServerConnection> future = pool.acquire(channel.eventLoop());
-        request = future;
-        if (future.isDone()) {
-            onAcquired(future);
-            return;
+        waiting = true;
+        pool.acquire(this);
+        if (!waiting) {
+            return; // answered at once
         }
         // No server at once: the client waits. pgmux goes on reading (a Terminate, or the client going away, is seen
         // at once) and holds what comes, up to MAX_HELD_BYTES; turning reading off and on for every wait would cost
@@ -752,7 +752,6 @@ public final class ClientSession implements ServerListener, SessionDirectory.Lis
             // A Deadline, not a timer per wait: with clients outnumbering servers nearly every transaction waits.
             waitDeadline().at(System.nanoTime() + timeout.toNanos());
         }
-        future.addListener(f -> onAcquired(future));
     }
 
     private Deadline waitDeadline() {
@@ -763,54 +762,25 @@ public final class ClientSession implements ServerListener, SessionDirectory.Lis
     }
 
     private void onWaitTimeout() {
-        Future<ServerConnection> future = request;
-        Duration timeout = pool.settings().queryWaitTimeout();
-        if (future != null && pool.cancelWait(future)) {
-            ((Promise<ServerConnection>) future)
-                    .tryFailure(new PgmuxException(
-                            SqlState.PROTOCOL_VIOLATION,
-                            "query_wait_timeout: no server connection available for pool %s within %s",
-                            pool.key(),
-                            DurationFormat.of(timeout)));
+        if (waiting && pool.cancelWait(this)) {
+            refused(new PgmuxException(
+                    SqlState.PROTOCOL_VIOLATION,
+                    "query_wait_timeout: no server connection available for pool %s within %s",
+                    pool.key(),
+                    DurationFormat.of(pool.settings().queryWaitTimeout())));
         }
     }
 
-    private void onAcquired(Future<ServerConnection> future) {
+    /** The pool's answer to {@link #acquire}, on this client's loop. */
+    @Override
+    public void granted(ServerConnection acquired) {
         if (log.isTraceEnabled()) {
-            log.trace("{} acquired {} ({})", name(), future.isSuccess() ? future.getNow() : future.cause(), phase);
+            log.trace("{} acquired {} ({})", name(), acquired, phase);
         }
-        if (request != future) {
-            if (future.isSuccess()) {
-                pool.release(future.getNow(), null);
-            }
+        if (!endWait()) {
+            pool.release(acquired, null);
             return;
         }
-        request = null;
-        if (waitDeadline != null) {
-            waitDeadline.disarm();
-        }
-        if (phase == Phase.CLOSED) {
-            if (future.isSuccess()) {
-                pool.release(future.getNow(), null);
-            }
-            return;
-        }
-        metrics.waitEnded();
-        if (!future.isSuccess()) {
-            PgmuxException error = asPgmux(future.cause());
-            if (phase == Phase.LOGGING_IN) {
-                fatal(error.sqlState(), error.getMessage());
-                return;
-            }
-            log.info("client {} got no server from pool {}: {}", name(), pool.key(), error.getMessage());
-            failPending(error);
-            phase = Phase.IDLE;
-            metrics.state(ClientState.IDLE);
-            becameQuiet();
-            channel.config().setAutoRead(true);
-            return;
-        }
-        ServerConnection acquired = future.getNow();
         if (phase == Phase.LOGGING_IN) {
             pool.release(acquired, null);
             finishLogin();
@@ -849,6 +819,43 @@ public final class ClientSession implements ServerListener, SessionDirectory.Lis
         }
         onReadComplete();
         channel.config().setAutoRead(true);
+    }
+
+    /** The pool's answer to {@link #acquire} when there is no server for this client, on this client's loop. */
+    @Override
+    public void refused(PgmuxException error) {
+        if (log.isTraceEnabled()) {
+            log.trace("{} got no server: {} ({})", name(), error.getMessage(), phase);
+        }
+        if (!endWait()) {
+            return;
+        }
+        if (phase == Phase.LOGGING_IN) {
+            fatal(error.sqlState(), error.getMessage());
+            return;
+        }
+        log.info("client {} got no server from pool {}: {}", name(), pool.key(), error.getMessage());
+        failPending(error);
+        phase = Phase.IDLE;
+        metrics.state(ClientState.IDLE);
+        becameQuiet();
+        channel.config().setAutoRead(true);
+    }
+
+    /** Whether the answer to a wait is still wanted: the client is neither gone nor answered already. */
+    private boolean endWait() {
+        if (!waiting) {
+            return false;
+        }
+        waiting = false;
+        if (waitDeadline != null) {
+            waitDeadline.disarm();
+        }
+        if (phase == Phase.CLOSED) {
+            return false;
+        }
+        metrics.waitEnded();
+        return true;
     }
 
     /** Answers queued messages with {@code error}, as PostgreSQL would answer a failed batch. */
@@ -1417,9 +1424,8 @@ public final class ClientSession implements ServerListener, SessionDirectory.Lis
         if (queryDeadline != null) {
             queryDeadline.cancel();
         }
-        if (request != null) {
-            // If the pool already handed a server over, onAcquired gives it back.
-            pool.cancelWait(request);
+        if (waiting && pool.cancelWait(this)) {
+            waiting = false; // else a server is on its way, and granted gives it back
         }
         if (server != null) {
             boolean quiet = outstanding == 0 && !inBatch && replies.isEmpty() && status == TransactionStatus.IDLE;

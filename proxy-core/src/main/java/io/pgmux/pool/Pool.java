@@ -1,8 +1,7 @@
 package io.pgmux.pool;
 
 import io.netty.channel.EventLoop;
-import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.Promise;
+import io.netty.util.concurrent.FastThreadLocal;
 import io.pgmux.config.DatabaseConfig;
 import io.pgmux.config.PoolSettings;
 import io.pgmux.metrics.PgmuxMetrics;
@@ -31,9 +30,16 @@ import org.slf4j.LoggerFactory;
  */
 public final class Pool implements ConnectionBudget.Member {
     private static final Logger log = LoggerFactory.getLogger(Pool.class);
+    private static final int MAX_NESTED_ANSWERS = 8;
+    private static final FastThreadLocal<int[]> ANSWER_DEPTH = new FastThreadLocal<>() {
+        @Override
+        protected int[] initialValue() {
+            return new int[1];
+        }
+    };
 
     private final PoolKey key;
-    private final PoolState<ServerConnection, Waiter> state;
+    private final PoolState<ServerConnection, ServerRequest> state;
     private final ServerConnector connector;
     private final LongSupplier nanoClock;
     private final PoolMetrics metrics;
@@ -79,7 +85,7 @@ public final class Pool implements ConnectionBudget.Member {
                 PoolState.jitteredLifetimes(new Random()),
                 dbBudget,
                 userBudget,
-                (server, waiter) -> server.eventLoop() == waiter.loop());
+                (server, request) -> server.eventLoop() == request.eventLoop());
         // Last: the gauges call counts() at scrape time, which needs the state above.
         this.metrics = metrics.pool(key, this::counts);
         budgets.add(dbBudget);
@@ -122,28 +128,23 @@ public final class Pool implements ConnectionBudget.Member {
     }
 
     /**
-     * Asks for a server. The future completes on {@code loop} (the caller's), preferring an idle
-     * server on that same loop; it fails with a {@link PgmuxException} when the server cannot be
-     * reached. {@link #cancelWait} withdraws the request.
+     * Asks for a server for {@code request}, which is answered on its own loop, with an idle server on that same loop
+     * if there is one. {@link #cancelWait} withdraws a request still waiting.
      */
-    public Future<ServerConnection> acquire(EventLoop loop) {
-        Promise<ServerConnection> promise = loop.newPromise();
+    public void acquire(ServerRequest request) {
+        EventLoop loop = request.eventLoop();
         lastLoop = loop;
-        List<Decision<ServerConnection, Waiter>> decisions;
+        List<Decision<ServerConnection, ServerRequest>> decisions;
         synchronized (state) {
-            decisions = state.acquire(new Waiter(promise, loop), nanoClock.getAsLong(), s -> s.eventLoop() == loop);
+            decisions = state.acquire(request, nanoClock.getAsLong());
         }
         apply(decisions, loop);
-        return promise;
     }
 
-    /** Withdraws a waiting request; false when a server was already handed to it. */
-    public boolean cancelWait(Future<ServerConnection> request) {
-        if (!(request instanceof Promise<ServerConnection> promise)) {
-            return false;
-        }
+    /** Withdraws a waiting request; false when it is not waiting (a server is already on its way to it). */
+    public boolean cancelWait(ServerRequest request) {
         synchronized (state) {
-            return state.cancelWait(new Waiter(promise, null));
+            return state.cancelWait(request);
         }
     }
 
@@ -164,7 +165,7 @@ public final class Pool implements ConnectionBudget.Member {
         if (closeReason == null && !server.isUsable()) {
             closeReason = CloseReason.SERVER_ERROR;
         }
-        List<Decision<ServerConnection, Waiter>> decisions;
+        List<Decision<ServerConnection, ServerRequest>> decisions;
         long now = nanoClock.getAsLong();
         server.idleSince(now);
         synchronized (state) {
@@ -183,7 +184,7 @@ public final class Pool implements ConnectionBudget.Member {
     /** A server closed by itself. */
     void lost(ServerConnection server) {
         metrics.serverClosed(server.closeReason());
-        List<Decision<ServerConnection, Waiter>> decisions;
+        List<Decision<ServerConnection, ServerRequest>> decisions;
         synchronized (state) {
             decisions = state.lost(server, nanoClock.getAsLong());
         }
@@ -193,7 +194,7 @@ public final class Pool implements ConnectionBudget.Member {
 
     @Override
     public boolean closeIdleServer() {
-        List<Decision<ServerConnection, Waiter>> decisions;
+        List<Decision<ServerConnection, ServerRequest>> decisions;
         synchronized (state) {
             decisions = state.closeIdleForRoom();
         }
@@ -211,7 +212,7 @@ public final class Pool implements ConnectionBudget.Member {
         if (loop == null) {
             return;
         }
-        List<Decision<ServerConnection, Waiter>> decisions;
+        List<Decision<ServerConnection, ServerRequest>> decisions;
         synchronized (state) {
             decisions = state.retryWaiters(nanoClock.getAsLong());
         }
@@ -231,7 +232,7 @@ public final class Pool implements ConnectionBudget.Member {
 
     /** Housekeeping tick: reap idle and old servers, keep min-size warm. */
     public void reap(EventLoop loop) {
-        List<Decision<ServerConnection, Waiter>> decisions;
+        List<Decision<ServerConnection, ServerRequest>> decisions;
         synchronized (state) {
             decisions = state.reap(nanoClock.getAsLong());
         }
@@ -260,7 +261,7 @@ public final class Pool implements ConnectionBudget.Member {
             userBudget = newUserBudget;
             oldUserBudget.leave(this);
         }
-        List<Decision<ServerConnection, Waiter>> decisions = new ArrayList<>();
+        List<Decision<ServerConnection, ServerRequest>> decisions = new ArrayList<>();
         long now = nanoClock.getAsLong();
         synchronized (state) {
             if (moved) {
@@ -290,7 +291,7 @@ public final class Pool implements ConnectionBudget.Member {
      */
     public CompletableFuture<Void> pause(EventLoop loop) {
         CompletableFuture<Void> drained = new CompletableFuture<>();
-        List<Decision<ServerConnection, Waiter>> decisions;
+        List<Decision<ServerConnection, ServerRequest>> decisions;
         synchronized (state) {
             decisions = state.pause();
             drainWaiters.add(drained);
@@ -311,7 +312,7 @@ public final class Pool implements ConnectionBudget.Member {
 
     /** RESUME: waiting clients get servers again. */
     public void resume(EventLoop loop) {
-        List<Decision<ServerConnection, Waiter>> decisions;
+        List<Decision<ServerConnection, ServerRequest>> decisions;
         List<CompletableFuture<Void>> abandoned;
         synchronized (state) {
             decisions = state.resume(nanoClock.getAsLong());
@@ -334,7 +335,7 @@ public final class Pool implements ConnectionBudget.Member {
 
     /** RECONNECT: replaces every server open now, idle ones at once and leased ones as they are released. */
     public void reconnect(EventLoop loop) {
-        List<Decision<ServerConnection, Waiter>> decisions;
+        List<Decision<ServerConnection, ServerRequest>> decisions;
         synchronized (state) {
             decisions = state.reconnect(nanoClock.getAsLong());
         }
@@ -353,7 +354,7 @@ public final class Pool implements ConnectionBudget.Member {
 
     /** Closes idle servers now and the others as they come back; waiters fail. */
     public void close(EventLoop loop) {
-        List<Decision<ServerConnection, Waiter>> decisions;
+        List<Decision<ServerConnection, ServerRequest>> decisions;
         synchronized (state) {
             decisions = state.close(SqlState.ADMIN_SHUTDOWN, "pgmux is shutting down");
         }
@@ -375,19 +376,6 @@ public final class Pool implements ConnectionBudget.Member {
         }
     }
 
-    /** A client waiting for a server: equal by its request alone, so that it can be withdrawn. */
-    record Waiter(Promise<ServerConnection> promise, EventLoop loop) {
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Waiter w && w.promise == promise;
-        }
-
-        @Override
-        public int hashCode() {
-            return System.identityHashCode(promise);
-        }
-    }
-
     /**
      * Server and waiter counts of a pool at one moment; {@code maxWaitNanos} is how long the longest-waiting client
      * has waited (0 when none waits).
@@ -399,20 +387,20 @@ public final class Pool implements ConnectionBudget.Member {
     }
 
     /** Carries out decisions; {@code loop} is where a {@link Decision.Connect} runs. */
-    private void apply(List<Decision<ServerConnection, Waiter>> decisions, EventLoop loop) {
+    private void apply(List<Decision<ServerConnection, ServerRequest>> decisions, EventLoop loop) {
         boolean roomFreed = false;
         for (int i = 0, n = decisions.size(); i < n; i++) { // indexed: no iterator per acquire and release
-            Decision<ServerConnection, Waiter> decision = decisions.get(i);
-            if (decision instanceof Decision.Lease<ServerConnection, Waiter> lease) {
+            Decision<ServerConnection, ServerRequest> decision = decisions.get(i);
+            if (decision instanceof Decision.Lease<ServerConnection, ServerRequest> lease) {
                 hand(lease.server(), lease.waiter());
-            } else if (decision instanceof Decision.Connect<ServerConnection, Waiter> connect) {
+            } else if (decision instanceof Decision.Connect<ServerConnection, ServerRequest> connect) {
                 connect(loop, connect.generation());
-            } else if (decision instanceof Decision.Reject<ServerConnection, Waiter> reject) {
-                reject.waiter().promise().tryFailure(new PgmuxException(reject.sqlState(), reject.message()));
-            } else if (decision instanceof Decision.Close<ServerConnection, Waiter> close) {
+            } else if (decision instanceof Decision.Reject<ServerConnection, ServerRequest> reject) {
+                refuse(reject.waiter(), new PgmuxException(reject.sqlState(), reject.message()));
+            } else if (decision instanceof Decision.Close<ServerConnection, ServerRequest> close) {
                 close.server().close(close.reason());
                 roomFreed = true;
-            } else if (decision instanceof Decision.NoRoom<ServerConnection, Waiter> noRoom) {
+            } else if (decision instanceof Decision.NoRoom<ServerConnection, ServerRequest> noRoom) {
                 noRoom.budget().noRoom(this);
             }
         }
@@ -437,7 +425,7 @@ public final class Pool implements ConnectionBudget.Member {
         done.forEach(f -> f.complete(null));
     }
 
-    private void hand(ServerConnection server, Waiter waiter) {
+    private void hand(ServerConnection server, ServerRequest waiter) {
         if (!server.isUsable()) {
             // Died while idle and its close is still on the way: never hand it out.
             release(server, CloseReason.SERVER_ERROR);
@@ -462,24 +450,58 @@ public final class Pool implements ConnectionBudget.Member {
         handChecked(server, waiter);
     }
 
-    private void handChecked(ServerConnection server, Waiter waiter) {
-        if (!waiter.promise().trySuccess(server)) {
-            release(server, null);
+    private static void handChecked(ServerConnection server, ServerRequest request) {
+        EventLoop loop = request.eventLoop();
+        if (loop.inEventLoop() && enterAnswer()) {
+            try {
+                request.granted(server);
+            } finally {
+                leaveAnswer();
+            }
+        } else {
+            loop.execute(() -> request.granted(server));
         }
     }
 
-    private void reacquire(Waiter waiter) {
-        List<Decision<ServerConnection, Waiter>> decisions;
-        synchronized (state) {
-            decisions = state.acquire(waiter, nanoClock.getAsLong(), s -> s.eventLoop() == waiter.loop());
+    private static void refuse(ServerRequest request, PgmuxException error) {
+        EventLoop loop = request.eventLoop();
+        if (loop.inEventLoop() && enterAnswer()) {
+            try {
+                request.refused(error);
+            } finally {
+                leaveAnswer();
+            }
+        } else {
+            loop.execute(() -> request.refused(error));
         }
-        apply(decisions, waiter.loop());
+    }
+
+    /**
+     * Whether an answer may run inside the current call: an answer can release a server at once (a client still
+     * logging in only checks that a server is there), which answers the next request, and so on; past
+     * {@value #MAX_NESTED_ANSWERS} nested answers the next one is a task, so that the stack stays short.
+     */
+    private static boolean enterAnswer() {
+        int[] depth = ANSWER_DEPTH.get();
+        if (depth[0] >= MAX_NESTED_ANSWERS) {
+            return false;
+        }
+        depth[0]++;
+        return true;
+    }
+
+    private static void leaveAnswer() {
+        ANSWER_DEPTH.get()[0]--;
+    }
+
+    private void reacquire(ServerRequest request) {
+        acquire(request);
     }
 
     private void connect(EventLoop loop, PoolState.Generation generation) {
         ServerConnector.Target t = target;
         connector.connect(loop, t, this::lost).addListener(f -> {
-            List<Decision<ServerConnection, Waiter>> decisions;
+            List<Decision<ServerConnection, ServerRequest>> decisions;
             if (f.isSuccess()) {
                 ServerConnection server = (ServerConnection) f.getNow();
                 metrics.serverConnected();

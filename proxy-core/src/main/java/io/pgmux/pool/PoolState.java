@@ -158,8 +158,18 @@ public final class PoolState<S, W> {
 
     /** A waiter asks for a server; {@code preferred} picks among idle ones (e.g. same event loop). */
     public List<Decision<S, W>> acquire(W waiter, long nowNanos, Predicate<S> preferred) {
+        return acquire(waiter, preferred, nowNanos);
+    }
+
+    /** {@link #acquire(Object, long, Predicate)}, preferring the idle servers that {@code suit} the waiter. */
+    public List<Decision<S, W>> acquire(W waiter, long nowNanos) {
+        return acquire(waiter, null, nowNanos);
+    }
+
+    /** {@code preferred} null: the servers that suit {@code waiter}; no predicate object per acquire. */
+    private List<Decision<S, W>> acquire(W waiter, Predicate<S> preferred, long nowNanos) {
         if (!closed && !paused) {
-            IdleServer<S> chosen = takeIdle(preferred);
+            IdleServer<S> chosen = takeIdle(waiter, preferred);
             if (chosen != null) {
                 // The busy path: one decision, no list to grow.
                 leased.add(chosen.server());
@@ -192,18 +202,22 @@ public final class PoolState<S, W> {
         return out;
     }
 
+    private boolean prefers(W waiter, Predicate<S> preferred, S server) {
+        return preferred != null ? preferred.test(server) : suits.test(server, waiter);
+    }
+
     private boolean isBackingOff(long nowNanos) {
         return retryDelayNanos > 0 && nowNanos - retryAtNanos < 0;
     }
 
-    private IdleServer<S> takeIdle(Predicate<S> preferred) {
+    private IdleServer<S> takeIdle(W waiter, Predicate<S> preferred) {
         IdleServer<S> newest = idle.peekFirst();
-        if (newest == null || preferred.test(newest.server())) {
+        if (newest == null || prefers(waiter, preferred, newest.server())) {
             return idle.pollFirst(); // the usual case: no iterator
         }
         for (Iterator<IdleServer<S>> it = idle.iterator(); it.hasNext(); ) {
             IdleServer<S> candidate = it.next();
-            if (preferred.test(candidate.server())) {
+            if (prefers(waiter, preferred, candidate.server())) {
                 it.remove();
                 return candidate;
             }
