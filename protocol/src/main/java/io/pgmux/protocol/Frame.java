@@ -31,6 +31,11 @@ public final class Frame extends DefaultByteBufHolder {
         return wire.slice(wire.readerIndex() + HEADER_LENGTH, wire.readableBytes() - HEADER_LENGTH);
     }
 
+    /** Where the body starts in {@link #content()}: for peeking at a few bytes in place, without a view per call. */
+    public int bodyIndex() {
+        return content().readerIndex() + HEADER_LENGTH;
+    }
+
     /** Length of the whole message on the wire, header included. */
     public int wireLength() {
         return content().readableBytes();

@@ -645,6 +645,17 @@ public final class ClientSession implements ServerListener, ServerRequest, Sessi
             }
             case MessageType.Frontend.PARSE -> {
                 inBatch = true;
+                ByteBuf wire = frame.content();
+                int body = frame.bodyIndex();
+                if (body < wire.writerIndex() && wire.getByte(body) == 0) {
+                    // The unnamed statement (libpq's PQexecParams, most drivers): decoded only when its text may
+                    // change session state. A malformed one (no end to its text) is decoded to report it.
+                    int sqlEnd = wire.indexOf(body + 1, wire.writerIndex(), (byte) 0);
+                    if (sqlEnd < 0 || SqlClassifier.mayAffectSession(wire, body + 1, sqlEnd)) {
+                        track(SqlClassifier.classify(Parse.decode(frame.body()).sql()));
+                    }
+                    break;
+                }
                 Parse parse = Parse.decode(frame.body());
                 track(SqlClassifier.classify(parse.sql()));
                 if (!parse.name().isEmpty() && !statements.isEnabled()) {

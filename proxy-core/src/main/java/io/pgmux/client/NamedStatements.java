@@ -72,10 +72,20 @@ final class NamedStatements {
         return true;
     }
 
+    /** Whether a Bind names a statement (its second string is not empty); peeks in place. */
+    private static boolean namesStatement(Frame bind) {
+        ByteBuf wire = bind.content();
+        int portalEnd = wire.indexOf(bind.bodyIndex(), wire.writerIndex(), (byte) 0);
+        return portalEnd < 0 || (portalEnd + 1 < wire.writerIndex() && wire.getByte(portalEnd + 1) != 0);
+    }
+
     /** Bind to a named statement: to pgmux's name for it, prepared first when this server lacks it. */
     boolean sendBind(ServerConnection server, Frame frame) {
+        if (!isEnabled() || !namesStatement(frame)) {
+            return false; // the unnamed statement: nothing to look up, no name to read
+        }
         String statement = Bind.peekStatement(frame.body());
-        StatementKey key = statement.isEmpty() || !isEnabled() ? null : byClientName.get(statement);
+        StatementKey key = byClientName.get(statement);
         if (key == null) {
             return false;
         }
@@ -93,8 +103,10 @@ final class NamedStatements {
     }
 
     boolean sendDescribe(ServerConnection server, Frame frame) {
-        if (!isEnabled()) {
-            return false;
+        ByteBuf wire = frame.content();
+        int body = frame.bodyIndex();
+        if (!isEnabled() || wire.writerIndex() - body < 2 || wire.getByte(body) != 'S' || wire.getByte(body + 1) == 0) {
+            return false; // a portal, or the unnamed statement: decoded by nobody
         }
         Describe describe = Describe.decode(frame.body());
         StatementKey key = describe.kind() == TargetKind.STATEMENT ? byClientName.get(describe.name()) : null;

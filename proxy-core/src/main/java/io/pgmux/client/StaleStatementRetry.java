@@ -72,17 +72,17 @@ final class StaleStatementRetry {
 
     /** A named Parse, a Bind to a named statement, or a Describe of one: peeks, decodes nothing. */
     private static boolean opensWithNamedStatement(Frame frame) {
-        ByteBuf body = frame.body();
+        ByteBuf wire = frame.content();
+        int body = frame.bodyIndex();
+        int end = wire.writerIndex();
         return switch (frame.type()) {
-            case MessageType.Frontend.PARSE -> body.isReadable() && body.getByte(body.readerIndex()) != 0;
+            case MessageType.Frontend.PARSE -> body < end && wire.getByte(body) != 0;
             case MessageType.Frontend.BIND -> {
-                int portalEnd = body.indexOf(body.readerIndex(), body.writerIndex(), (byte) 0);
-                yield portalEnd >= 0 && portalEnd + 1 < body.writerIndex() && body.getByte(portalEnd + 1) != 0;
+                int portalEnd = wire.indexOf(body, end, (byte) 0);
+                yield portalEnd >= 0 && portalEnd + 1 < end && wire.getByte(portalEnd + 1) != 0;
             }
             case MessageType.Frontend.DESCRIBE ->
-                body.readableBytes() > 1
-                        && body.getByte(body.readerIndex()) == 'S'
-                        && body.getByte(body.readerIndex() + 1) != 0;
+                end - body > 1 && wire.getByte(body) == 'S' && wire.getByte(body + 1) != 0;
             default -> false;
         };
     }
