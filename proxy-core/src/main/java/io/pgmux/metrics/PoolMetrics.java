@@ -13,8 +13,8 @@ import java.util.Locale;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
 /**
@@ -34,7 +34,12 @@ public final class PoolMetrics {
     private final MeterRegistry registry;
     private final Tags tags;
     private final Queue<Meter> meters = new ConcurrentLinkedQueue<>();
-    private final AtomicInteger[] clients = new AtomicInteger[ClientState.values().length];
+    /**
+     * Clients by state. Every transaction moves a client twice, from both event loops: striped counters, so that the
+     * loops do not bounce one cache line between the cores four times per transaction.
+     */
+    private final LongAdder[] clients = new LongAdder[ClientState.values().length];
+
     private final Timer waits;
     private final Timer transactionDurations;
     private final Timer queryDurations;
@@ -53,14 +58,13 @@ public final class PoolMetrics {
         this.registry = registry;
         this.tags = Tags.of(PgmuxMeters.TagKey.DATABASE, database, PgmuxMeters.TagKey.USER, user);
         for (ClientState state : ClientState.values()) {
-            clients[state.ordinal()] = new AtomicInteger();
+            clients[state.ordinal()] = new LongAdder();
         }
         boolean pooled = counts != null;
         for (ClientState state : ClientState.values()) {
             if (pooled || state == ClientState.LOGIN) {
-                AtomicInteger count = clients[state.ordinal()];
                 add(PgmuxMeters.CLIENT_CONNECTIONS.gauge(
-                        registry, tags.and(PgmuxMeters.TagKey.STATE, state.label()), count, AtomicInteger::get));
+                        registry, tags.and(PgmuxMeters.TagKey.STATE, state.label()), this, m -> m.clients(state)));
             }
         }
         receivedBytes = add(PgmuxMeters.RECEIVED_BYTES.counter(registry, tags));
@@ -127,16 +131,17 @@ public final class PoolMetrics {
     /** Moves one client between states; {@code null} on either side means "not counted here". */
     public void clientStateChanged(ClientState from, ClientState to) {
         if (from != null) {
-            clients[from.ordinal()].decrementAndGet();
+            clients[from.ordinal()].decrement();
         }
         if (to != null) {
-            clients[to.ordinal()].incrementAndGet();
+            clients[to.ordinal()].increment();
         }
     }
 
     /** Clients in {@code state} now. */
     public int clients(ClientState state) {
-        return clients[state.ordinal()].get();
+        // A sum taken while clients move may see a move's second half first: never below zero.
+        return (int) Math.max(0, clients[state.ordinal()].sum());
     }
 
     public void waited(long nanos) {
