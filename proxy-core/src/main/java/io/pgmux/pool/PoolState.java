@@ -195,7 +195,10 @@ public final class PoolState<S, W> {
             return out;
         }
         waiters.addLast(new Waiting<>(waiter, nowNanos));
-        if (total() < limits.size() && takeRoom(out)) {
+        if (total() >= limits.size()) {
+            return List.of(); // the busy path: the client waits, nothing to decide
+        }
+        if (takeRoom(out)) {
             connecting++;
             out.add(new Decision.Connect<>(generation));
         }
@@ -316,7 +319,6 @@ public final class PoolState<S, W> {
         if (!leased.remove(server)) {
             throw new IllegalStateException("server not leased: " + server);
         }
-        List<Decision<S, W>> out = new ArrayList<>(2);
         CloseReason reason = closeReason;
         if (reason == null && closed) {
             reason = CloseReason.SHUTDOWN;
@@ -342,13 +344,20 @@ public final class PoolState<S, W> {
             reason = CloseReason.RESERVE;
         }
         if (reason != null) {
+            List<Decision<S, W>> out = new ArrayList<>(2);
             forget(server);
             out.add(new Decision.Close<>(server, reason));
             connectForWaiters(out, nowNanos);
             return out;
         }
-        handOverOrPark(server, nowNanos, out);
-        return out;
+        // The busy path: at most one decision, no list to grow.
+        Waiting<W> waiting = takeWaiterFor(server);
+        if (waiting == null) {
+            idle.addFirst(new IdleServer<>(server, nowNanos));
+            return List.of();
+        }
+        leased.add(server);
+        return List.of(new Decision.Lease<>(server, waiting.waiter()));
     }
 
     /**
