@@ -1215,6 +1215,8 @@ public final class ClientSession implements ServerListener, ServerRequest, Sessi
         Pool from = pool;
         if (reason != null) {
             from.release(released, reason);
+        } else if (!released.hasCancelsInFlight()) {
+            from.releaseUnlessLost(released, null); // the usual case: no task object per transaction
         } else {
             released.afterCancels(() -> from.releaseUnlessLost(released, null));
         }

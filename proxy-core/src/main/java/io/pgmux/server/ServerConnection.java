@@ -201,6 +201,11 @@ public final class ServerConnection implements SessionDirectory.Listed<ServerSna
         }
     }
 
+    /** Whether a cancel request for this connection's backend has not been answered by PostgreSQL yet. */
+    public boolean hasCancelsInFlight() {
+        return cancelsInFlight != 0;
+    }
+
     /**
      * Runs {@code then} now, or once every cancel request sent for this connection is answered: its client lets go
      * of it, and it may go back to the pool only when no late cancel can reach the next client's query (PgBouncer
