@@ -374,6 +374,7 @@ public final class ClientSession implements ServerListener, ServerRequest, Sessi
     }
 
     void onReadComplete() {
+        metrics.countReceivedBytes();
         if (wroteToClient) {
             wroteToClient = false;
             channel.flush();

@@ -30,6 +30,8 @@ public final class ClientMetrics {
     private long transactionStartNanos = NONE;
     /** Bytes of server messages relayed since the last {@link #countRelayedBytes()}. */
     private long relayedBytes;
+    /** Bytes of client messages received since the last {@link #countReceivedBytes()}. */
+    private long receivedBytes;
 
     ClientMetrics(PoolMetrics beforeLogin, LongSupplier nanoClock) {
         this.pool = beforeLogin;
@@ -39,6 +41,7 @@ public final class ClientMetrics {
 
     /** The client's pool is known: from now on it is counted there. */
     public void joined(PoolMetrics next) {
+        countReceivedBytes();
         pool.clientStateChanged(state, null);
         pool = next;
         pool.clientStateChanged(null, state);
@@ -46,6 +49,10 @@ public final class ClientMetrics {
 
     /** The client moved to {@code next}; {@code null} when it is gone. */
     public void state(ClientState next) {
+        if (next == null) {
+            countReceivedBytes();
+            countRelayedBytes();
+        }
         if (next != state) {
             pool.clientStateChanged(state, next);
             state = next;
@@ -67,7 +74,15 @@ public final class ClientMetrics {
 
     /** The client sent a message of {@code bytes} (its whole wire length). */
     public void received(int bytes) {
-        pool.bytesReceived(bytes);
+        receivedBytes += bytes;
+    }
+
+    /** Adds the bytes received since the last call to the received-bytes counter (once per read burst). */
+    public void countReceivedBytes() {
+        if (receivedBytes > 0) {
+            pool.bytesReceived(receivedBytes);
+            receivedBytes = 0;
+        }
     }
 
     /** pgmux sent the client a message of its own making, {@code bytes} long. */

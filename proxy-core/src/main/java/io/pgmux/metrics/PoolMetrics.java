@@ -158,7 +158,7 @@ public final class PoolMetrics {
         queryDurations.record(nanos, TimeUnit.NANOSECONDS);
     }
 
-    public void bytesReceived(int bytes) {
+    public void bytesReceived(long bytes) {
         receivedBytes.increment(bytes);
     }
 

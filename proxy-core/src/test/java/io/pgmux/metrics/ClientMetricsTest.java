@@ -109,10 +109,15 @@ class ClientMetricsTest {
         toClient(ErrorResponse.of(Severity.ERROR, "42601", "syntax error"), false);
         assertEquals(2, errors("42"));
         assertEquals(1, errors("23"));
-        assertEquals(12, count("pgmux.received"));
+        assertEquals(0, count("pgmux.received"), "received bytes are added once per read burst");
         assertEquals(0, count("pgmux.sent"), "relayed bytes are added once per read burst");
+        client.countReceivedBytes();
         client.countRelayedBytes();
+        assertEquals(12, count("pgmux.received"));
         assertEquals(sentBytes, count("pgmux.sent"));
+        client.received(5);
+        client.state(null);
+        assertEquals(17, count("pgmux.received"), "a client that leaves mid-burst still counts");
     }
 
     private void query(TransactionStatus status, long millis) {
