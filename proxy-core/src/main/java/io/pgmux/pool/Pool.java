@@ -451,28 +451,32 @@ public final class Pool implements ConnectionBudget.Member {
     }
 
     private static void handChecked(ServerConnection server, ServerRequest request) {
-        EventLoop loop = request.eventLoop();
-        if (loop.inEventLoop() && enterAnswer()) {
-            try {
-                request.granted(server);
-            } finally {
-                leaveAnswer();
-            }
-        } else {
-            loop.execute(() -> request.granted(server));
-        }
+        answer(request, server, null);
     }
 
     private static void refuse(ServerRequest request, PgmuxException error) {
+        answer(request, null, error);
+    }
+
+    /** Gives {@code request} its server, or else {@code error}, on the request's loop. */
+    private static void answer(ServerRequest request, ServerConnection server, PgmuxException error) {
         EventLoop loop = request.eventLoop();
         if (loop.inEventLoop() && enterAnswer()) {
             try {
-                request.refused(error);
+                deliver(request, server, error);
             } finally {
                 leaveAnswer();
             }
         } else {
-            loop.execute(() -> request.refused(error));
+            loop.execute(() -> deliver(request, server, error));
+        }
+    }
+
+    private static void deliver(ServerRequest request, ServerConnection server, PgmuxException error) {
+        if (error == null) {
+            request.granted(server);
+        } else {
+            request.refused(error);
         }
     }
 
