@@ -176,28 +176,26 @@ public final class PoolState<S, W> {
                 return List.of(new Decision.Lease<>(chosen.server(), waiter));
             }
         }
-        List<Decision<S, W>> out = new ArrayList<>(1);
         if (closed) {
-            out.add(new Decision.Reject<>(waiter, SqlState.ADMIN_SHUTDOWN, "pool is closed"));
-            return out;
+            return List.of(new Decision.Reject<>(waiter, SqlState.ADMIN_SHUTDOWN, "pool is closed"));
         }
         if (paused) {
             waiters.addLast(new Waiting<>(waiter, nowNanos));
-            return out;
+            return List.of();
         }
         if (isBackingOff(nowNanos)) {
             if (bornNanos.isEmpty() && connecting == 0) {
                 // Nothing could serve this client before the next attempt: tell it now why.
-                out.add(new Decision.Reject<>(waiter, lastFailureState, lastFailureMessage));
-            } else {
-                waiters.addLast(new Waiting<>(waiter, nowNanos));
+                return List.of(new Decision.Reject<>(waiter, lastFailureState, lastFailureMessage));
             }
-            return out;
+            waiters.addLast(new Waiting<>(waiter, nowNanos));
+            return List.of();
         }
         waiters.addLast(new Waiting<>(waiter, nowNanos));
         if (total() >= limits.size()) {
             return List.of(); // the busy path: the client waits, nothing to decide
         }
+        List<Decision<S, W>> out = new ArrayList<>(1);
         if (takeRoom(out)) {
             connecting++;
             out.add(new Decision.Connect<>(generation));

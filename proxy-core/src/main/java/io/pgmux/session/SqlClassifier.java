@@ -93,11 +93,12 @@ public final class SqlClassifier {
      */
     public static boolean mayAffectSession(ByteBuf text, int from, int to) {
         int length = Math.max(0, to - from);
-        byte[] bytes = length <= SCRATCH_BYTES ? SCRATCH.get() : new byte[length];
         // One copy out of the buffer, then plain array reads: reading the buffer byte by byte (bounds and reference
         // count checks per byte, over three passes) was 3 % of the event loops' CPU under pgbench -S.
-        text.getBytes(from, bytes, 0, length);
-        return mayAffectSession(new AsciiView(bytes, length));
+        AsciiView view = length <= SCRATCH_BYTES ? SCRATCH.get() : new AsciiView(new byte[length]);
+        text.getBytes(from, view.bytes, 0, length);
+        view.length = length;
+        return mayAffectSession(view);
     }
 
     private static boolean mayAffectSession(CharSequence sql) {
@@ -180,15 +181,28 @@ public final class SqlClassifier {
     /** Query texts up to this long are copied into a per-thread array; longer ones into a new one. */
     private static final int SCRATCH_BYTES = 8192;
 
-    private static final FastThreadLocal<byte[]> SCRATCH = new FastThreadLocal<>() {
+    /** Per thread: one view and its array, reused for every query text that fits. */
+    private static final FastThreadLocal<AsciiView> SCRATCH = new FastThreadLocal<>() {
         @Override
-        protected byte[] initialValue() {
-            return new byte[SCRATCH_BYTES];
+        protected AsciiView initialValue() {
+            return new AsciiView(new byte[SCRATCH_BYTES]);
         }
     };
 
     /** The first {@code length} bytes of UTF-8 text seen as chars: ASCII as is, every other byte as a char above 0x7f. */
-    private record AsciiView(byte[] bytes, int length) implements CharSequence {
+    private static final class AsciiView implements CharSequence {
+        private final byte[] bytes;
+        private int length;
+
+        AsciiView(byte[] bytes) {
+            this.bytes = bytes;
+        }
+
+        @Override
+        public int length() {
+            return length;
+        }
+
         @Override
         public char charAt(int index) {
             return (char) (bytes[index] & 0xff);
@@ -197,6 +211,11 @@ public final class SqlClassifier {
         @Override
         public CharSequence subSequence(int start, int end) {
             return new String(bytes, start, end - start, StandardCharsets.ISO_8859_1);
+        }
+
+        @Override
+        public String toString() {
+            return new String(bytes, 0, length, StandardCharsets.ISO_8859_1);
         }
     }
 
