@@ -91,9 +91,9 @@ public final class ScramClientExchange {
                 "c=" + Base64.getEncoder().encodeToString(GS2_HEADER.getBytes(StandardCharsets.UTF_8)) + ",r=" + nonce;
         byte[] authMessage =
                 (clientFirstBare + "," + serverFirst + "," + withoutProof).getBytes(StandardCharsets.UTF_8);
-        byte[] storedKey = ScramFunctions.hash(ScramVerifier.MECHANISM, clientKey);
-        byte[] clientSignature = ScramFunctions.hmac(ScramVerifier.MECHANISM, storedKey, authMessage);
-        serverSignature = ScramFunctions.hmac(ScramVerifier.MECHANISM, serverKey, authMessage);
+        byte[] storedKey = Sha256.hash(clientKey);
+        byte[] clientSignature = Sha256.hmac(storedKey, authMessage);
+        serverSignature = Sha256.hmac(serverKey, authMessage);
         byte[] proof = ScramAttributes.xor(clientKey, clientSignature);
         return withoutProof + ",p=" + Base64.getEncoder().encodeToString(proof);
     }

@@ -2,13 +2,11 @@ package io.pgmux.protocol.auth;
 
 import static io.pgmux.protocol.auth.ScramAttributes.require;
 
-import com.ongres.scram.common.ScramFunctions;
 import io.pgmux.protocol.ProtocolException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Base64;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -47,12 +45,12 @@ public final class ScramServerExchange {
         }
         gs2Header = clientFirst.substring(0, bareStart + 1);
         clientFirstBare = clientFirst.substring(bareStart + 1);
-        Map<Character, String> attributes = ScramAttributes.parse(clientFirstBare);
-        String clientNonce = require(attributes, 'r');
+        ScramAttributes.check(clientFirstBare);
+        String clientNonce = require(clientFirstBare, 'r');
         if (clientNonce.isEmpty()) {
             throw new ProtocolException("malformed SCRAM message: empty client nonce");
         }
-        nonce = clientNonce + ScramFunctions.nonce(18, random);
+        nonce = clientNonce + serverNonce();
         serverFirst = "r=" + nonce + ",s=" + Base64.getEncoder().encodeToString(verifier.salt()) + ",i="
                 + verifier.iterations();
         return serverFirst;
@@ -66,17 +64,17 @@ public final class ScramServerExchange {
         if (serverFirst == null) {
             throw new IllegalStateException("serverFirst not called");
         }
-        Map<Character, String> attributes = ScramAttributes.parse(clientFinal);
+        ScramAttributes.check(clientFinal);
         String channelBinding;
         try {
-            channelBinding = new String(Base64.getDecoder().decode(require(attributes, 'c')), StandardCharsets.UTF_8);
+            channelBinding = new String(Base64.getDecoder().decode(require(clientFinal, 'c')), StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
             throw new ProtocolException("malformed SCRAM message: channel binding is not base64");
         }
         if (!channelBinding.equals(gs2Header)) {
             throw new ProtocolException("malformed SCRAM message: channel binding does not match");
         }
-        if (!require(attributes, 'r').equals(nonce)) {
+        if (!require(clientFinal, 'r').equals(nonce)) {
             throw new ProtocolException("malformed SCRAM message: nonce does not match");
         }
         int proofStart = clientFinal.lastIndexOf(",p=");
@@ -89,21 +87,30 @@ public final class ScramServerExchange {
         } catch (IllegalArgumentException e) {
             throw new ProtocolException("malformed SCRAM message: proof is not base64");
         }
-        String authMessage = clientFirstBare + "," + serverFirst + "," + clientFinal.substring(0, proofStart);
+        byte[] authMessage = (clientFirstBare + "," + serverFirst + "," + clientFinal.substring(0, proofStart))
+                .getBytes(StandardCharsets.UTF_8);
         byte[] storedKey = verifier.storedKey();
-        byte[] clientSignature =
-                ScramFunctions.hmac(ScramVerifier.MECHANISM, storedKey, authMessage.getBytes(StandardCharsets.UTF_8));
+        byte[] clientSignature = Sha256.hmac(storedKey, authMessage);
         if (proof.length != clientSignature.length) {
             return Optional.empty();
         }
         byte[] candidateKey = ScramAttributes.xor(proof, clientSignature);
-        if (!MessageDigest.isEqual(ScramFunctions.hash(ScramVerifier.MECHANISM, candidateKey), storedKey)) {
+        if (!MessageDigest.isEqual(Sha256.hash(candidateKey), storedKey)) {
             return Optional.empty();
         }
         clientKey = candidateKey;
-        byte[] serverSignature = ScramFunctions.hmac(
-                ScramVerifier.MECHANISM, verifier.serverKey(), authMessage.getBytes(StandardCharsets.UTF_8));
+        byte[] serverSignature = Sha256.hmac(verifier.serverKey(), authMessage);
         return Optional.of("v=" + Base64.getEncoder().encodeToString(serverSignature));
+    }
+
+    /**
+     * 18 random bytes in base64, as PostgreSQL makes its part of the nonce: one draw from {@code random}, where
+     * {@code ScramFunctions.nonce} draws once per character.
+     */
+    private String serverNonce() {
+        byte[] raw = new byte[18];
+        random.nextBytes(raw);
+        return Base64.getEncoder().encodeToString(raw);
     }
 
     /** The client's ClientKey, known after a successful {@link #serverFinal}. */
