@@ -57,11 +57,11 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLException;
@@ -79,15 +79,6 @@ import org.slf4j.LoggerFactory;
 public final class ClientSession implements ServerListener, ServerRequest, SessionDirectory.Listed<ClientSnapshot> {
     private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
     private static final AtomicLong IDS = new AtomicLong();
-
-    /** Settings PostgreSQL reports that a client may set at startup and sees as it asked. */
-    private static final List<String> CLIENT_REPORTED = List.of(
-            "application_name",
-            "client_encoding",
-            "DateStyle",
-            "IntervalStyle",
-            "TimeZone",
-            "standard_conforming_strings");
 
     /** Protocol 3.2: pgmux speaks it with clients whatever the servers speak (only the cancel key differs). */
     static final int NEWEST_MINOR_VERSION = 2;
@@ -298,9 +289,15 @@ public final class ClientSession implements ServerListener, ServerRequest, Sessi
             fatal(SqlState.FEATURE_NOT_SUPPORTED, "replication connections are not supported by pgmux");
             return;
         }
-        List<String> unknownOptions = message.parameters().keySet().stream()
-                .filter(k -> k.startsWith("_pq_."))
-                .toList();
+        List<String> unknownOptions = List.of();
+        for (String name : message.parameters().keySet()) {
+            if (name.startsWith("_pq_.")) {
+                if (unknownOptions.isEmpty()) {
+                    unknownOptions = new ArrayList<>();
+                }
+                unknownOptions.add(name);
+            }
+        }
         if (message.minorVersion() > NEWEST_MINOR_VERSION || !unknownOptions.isEmpty()) {
             // The client goes on with the older of its version and ours, without the options.
             write(new NegotiateProtocolVersion(NEWEST_MINOR_VERSION, unknownOptions));
@@ -540,20 +537,13 @@ public final class ClientSession implements ServerListener, ServerRequest, Sessi
     }
 
     private void finishLogin() {
-        session = new SessionState(pool.serverParameters(), startup.parameters());
-        Map<String, String> reported = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-        reported.putAll(pool.serverParameters());
-        for (String name : CLIENT_REPORTED) {
-            String value = session.wanted(name);
-            if (value != null && reported.containsKey(name)) {
-                reported.put(name, value);
-            }
-        }
+        LoginTemplate template = LoginTemplate.of(pool.serverParameters(), startup.parameters());
+        session = template.session();
         // Protocol 3.2 (PostgreSQL 18) allows cancel keys up to 256 bytes; 3.0 has 4.
         cancelKey = context.cancelRouter().register(this, startup.minorVersion() >= 2 ? 32 : 4);
         // The rest of the login goes out as one buffer: a dozen ParameterStatus, the cancel key, ReadyForQuery.
         ByteBuf out = channel.alloc().buffer(512);
-        reported.forEach((name, value) -> new ParameterStatus(name, value).encode(out));
+        template.writeParameterStatus(out);
         cancelKey.encode(out);
         ReadyForQuery.IDLE.encode(out);
         metrics.sent(out.readableBytes());

@@ -98,6 +98,25 @@ public final class SessionState {
         this.applicationName = wanted.get("application_name");
     }
 
+    private SessionState(SessionState start) {
+        this.reported = start.reported;
+        this.wanted = this.wantedSnapshot = start.wantedSnapshot;
+        this.wantedShared = true;
+        this.applicationName = start.applicationName;
+    }
+
+    /**
+     * A new session as this one was when it was made: for the next client with the same server defaults and
+     * startup parameters, without building and interning its settings again. Call it only on a session that no
+     * client uses (it must still hold its start).
+     */
+    public SessionState fresh() {
+        if (!wantedShared || !pins.isEmpty() || !pendingUnpins.isEmpty() || recheck) {
+            throw new IllegalStateException("fresh() of a session in use");
+        }
+        return new SessionState(this);
+    }
+
     /** {@code -c name=value} and {@code --name=value} pairs of the startup "options" parameter. */
     static Map<String, String> parseOptions(String options) {
         Map<String, String> settings = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
