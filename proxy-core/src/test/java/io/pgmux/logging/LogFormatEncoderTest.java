@@ -80,4 +80,40 @@ class LogFormatEncoderTest {
                                 && s.getMessage().contains("PGMUX_LOG_FORMAT must be text or json")),
                 "the bad value is reported");
     }
+
+    @Test
+    void theStandardPatternIsWrittenByHandExactlyAsPatternLayoutWritesIt() {
+        LogFormatEncoder fast = new LogFormatEncoder();
+        fast.setContext(context);
+        fast.setPattern(LogFormatEncoder.STANDARD_PATTERN);
+        fast.start();
+        ch.qos.logback.classic.encoder.PatternLayoutEncoder reference =
+                new ch.qos.logback.classic.encoder.PatternLayoutEncoder();
+        reference.setContext(context);
+        reference.setPattern(LogFormatEncoder.STANDARD_PATTERN);
+        reference.start();
+        Logger bare = context.getLogger("NoPackage");
+        long[] times = {0L, 999L, 1_000L, 1_700_000_000_007L, 1_700_000_000_070L, 1_700_000_000_700L, 1_800_000_059_999L
+        };
+        for (long time : times) {
+            for (Level level : new Level[] {Level.TRACE, Level.DEBUG, Level.INFO, Level.WARN, Level.ERROR}) {
+                for (Logger from : new Logger[] {logger, bare}) {
+                    LoggingEvent event = new LoggingEvent(
+                            Logger.FQCN, from, level, "client {} said «{}»", null, new Object[] {"c7", "grüß"});
+                    event.setThreadName("pgmux-io-3-1");
+                    event.setTimeStamp(time);
+                    assertEquals(
+                            new String(reference.encode(event), StandardCharsets.UTF_8),
+                            new String(fast.encode(event), StandardCharsets.UTF_8));
+                }
+            }
+        }
+        LoggingEvent failed = event("client {} failed", new IllegalStateException("boom"), "c7");
+        assertEquals(
+                new String(reference.encode(failed), StandardCharsets.UTF_8),
+                new String(fast.encode(failed), StandardCharsets.UTF_8),
+                "with an exception, PatternLayout writes it");
+        fast.stop();
+        reference.stop();
+    }
 }

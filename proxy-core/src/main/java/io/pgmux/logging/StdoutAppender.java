@@ -1,0 +1,158 @@
+package io.pgmux.logging;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.UnsynchronizedAppenderBase;
+import ch.qos.logback.core.encoder.Encoder;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Writes log lines to stdout from a thread of its own, so that the event loops only queue an event: encoding it and
+ * the write(2) happen on the {@code pgmux-log} thread, which writes whatever queued up meanwhile with one write
+ * (logback's ConsoleAppender makes a write(2) per line on the logging thread; a client's login and logout lines cost
+ * more than the rest of its login).
+ *
+ * <p>The queue is bounded ({@code queueSize}). When it is full, an event at WARN or above waits for room (it is never
+ * lost), while one below WARN is dropped and counted, and the next write says how many were dropped: an event loop
+ * never waits for the terminal behind a connection storm. {@link #stop()} (logback's shutdown hook, at exit) writes
+ * what is still queued, waiting up to {@code maxFlushTime} milliseconds.
+ */
+public final class StdoutAppender extends UnsynchronizedAppenderBase<ILoggingEvent> {
+    private Encoder<ILoggingEvent> encoder;
+    private int queueSize = 8192;
+    private int maxFlushTime = 2000;
+    private BlockingQueue<ILoggingEvent> queue;
+    private final AtomicLong dropped = new AtomicLong();
+    private Thread writer;
+    private volatile boolean stopping;
+    /** Where the lines go; System.out unless a test says otherwise. */
+    private PrintStream out = System.out;
+
+    public void setEncoder(Encoder<ILoggingEvent> encoder) {
+        this.encoder = encoder;
+    }
+
+    /** Events that may wait for the writer thread. */
+    public void setQueueSize(int queueSize) {
+        this.queueSize = queueSize;
+    }
+
+    /** How long {@link #stop()} may take to write what is queued, in milliseconds. */
+    public void setMaxFlushTime(int maxFlushTime) {
+        this.maxFlushTime = maxFlushTime;
+    }
+
+    void setOut(PrintStream out) {
+        this.out = out;
+    }
+
+    @Override
+    public void start() {
+        if (encoder == null) {
+            addError("no encoder for appender " + name);
+            return;
+        }
+        if (queueSize < 1) {
+            addError("queueSize must be at least 1, not " + queueSize);
+            return;
+        }
+        queue = new ArrayBlockingQueue<>(queueSize);
+        stopping = false;
+        writer = new Thread(this::writeLoop, "pgmux-log");
+        writer.setDaemon(true);
+        super.start();
+        writer.start();
+    }
+
+    @Override
+    protected void append(ILoggingEvent event) {
+        // The message and its arguments are formatted now, on the caller's thread, as they are at this moment.
+        event.prepareForDeferredProcessing();
+        if (queue.offer(event)) {
+            return;
+        }
+        if (event.getLevel().isGreaterOrEqual(Level.WARN)) {
+            try {
+                queue.put(event);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                write(List.of(event), new ByteArrayOutputStream());
+            }
+        } else {
+            dropped.incrementAndGet();
+        }
+    }
+
+    private void writeLoop() {
+        List<ILoggingEvent> batch = new ArrayList<>();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 * 1024);
+        while (!stopping || !queue.isEmpty()) {
+            try {
+                batch.add(queue.take());
+            } catch (InterruptedException e) {
+                // stop() interrupts a writer that may be waiting for events; the loop condition decides.
+                continue;
+            }
+            queue.drainTo(batch);
+            write(batch, bytes);
+            batch.clear();
+            bytes.reset();
+        }
+    }
+
+    /**
+     * Encodes {@code events} into {@code bytes} and writes them with one write, behind a note of lines dropped since
+     * the last write.
+     */
+    private void write(List<ILoggingEvent> events, ByteArrayOutputStream bytes) {
+        long lost = dropped.getAndSet(0);
+        if (lost > 0) {
+            bytes.writeBytes(("pgmux: logging fell behind, " + lost + " log lines below WARN dropped\n")
+                    .getBytes(StandardCharsets.UTF_8));
+        }
+        for (ILoggingEvent event : events) {
+            try {
+                bytes.writeBytes(encoder.encode(event));
+            } catch (RuntimeException e) {
+                addError("cannot encode a log event", e);
+            }
+        }
+        synchronized (out) {
+            try {
+                bytes.writeTo(out);
+            } catch (IOException e) {
+                // A PrintStream does not throw; it keeps the error for checkError().
+                addError("cannot write log lines", e);
+            }
+            out.flush();
+        }
+    }
+
+    @Override
+    public void stop() {
+        if (!isStarted()) {
+            return;
+        }
+        super.stop();
+        stopping = true;
+        writer.interrupt();
+        try {
+            writer.join(maxFlushTime);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (writer.isAlive()) {
+            addWarn("the log writer did not finish within " + maxFlushTime + " ms; " + queue.size()
+                    + " events not written");
+        }
+        encoder.stop();
+    }
+}
