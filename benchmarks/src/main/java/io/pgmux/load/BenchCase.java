@@ -47,6 +47,7 @@ record BenchCase(
                         ALL,
                         true),
                 pgbench("connect-storm-32", "pgbench -C -S, 32 clients (logins/s)", "-C", "-S", "-c", "32"),
+                harnessStorm(),
                 new BenchCase(
                         "harness-select-only-64",
                         "select-only, 64 clients (harness)",
@@ -69,6 +70,21 @@ record BenchCase(
                                 "3000"),
                         POOLERS,
                         false));
+    }
+
+    /**
+     * A connection storm whose client side is cheap: each of 32 clients connects, logs in with SCRAM-SHA-256 (client
+     * keys cached, see {@link ScramKeyCache}), runs SELECT 1 and says Terminate, again and again. Its "tps" is logins
+     * per second and its CPU per transaction the pooler's CPU per login. Also the warm-up of the login path.
+     */
+    static BenchCase harnessStorm() {
+        return new BenchCase(
+                "harness-connect-storm-32",
+                "connect + SCRAM login + SELECT 1, 32 clients (harness, logins/s)",
+                Tool.HARNESS,
+                List.of("--workload", "connect-storm", "--clients", "32"),
+                ALL,
+                false);
     }
 
     private static BenchCase pgbench(String name, String title, String... args) {

@@ -23,6 +23,9 @@ import java.util.regex.Pattern;
  * profiles pgmux with JFR, and writes RESULTS.md with raw numbers, medians, ratios and the targets.
  */
 public final class Comparison {
+    /** The login-path warm-up per target: about 100,000 logins at pgmux's rate on two cores. */
+    private static final int STORM_WARMUP_SECONDS = 40;
+
     private static final Pattern TPS = Pattern.compile("tps = ([0-9.]+)");
     private static final Pattern LATENCY = Pattern.compile("latency average = ([0-9.]+) ms");
     private static final Pattern PROCESSED = Pattern.compile("number of transactions actually processed: (\\d+)");
@@ -113,16 +116,25 @@ public final class Comparison {
         // well over a minute of load, and its CPU would otherwise count in the first measured runs.
         int seconds = Math.max(20, Math.min(30, options.durationSeconds()));
         for (Services.Target target : BenchCase.ALL) {
-            for (String mode : List.of("simple", "extended", "prepared", "storm")) {
-                // "storm": new connections for every transaction, so that the login path is compiled too
-                List<String> how = mode.equals("storm") ? List.of("-C") : List.of("-M", mode);
-                log("warming up " + target.title + " (pgbench -S " + String.join(" ", how) + ", " + seconds + " s)");
-                List<String> command = new ArrayList<>(List.of(services.pgbenchPath(), "-S"));
-                command.addAll(how);
+            for (String mode : List.of("simple", "extended", "prepared")) {
+                log("warming up " + target.title + " (pgbench -S -M " + mode + ", " + seconds + " s)");
+                List<String> command = new ArrayList<>(List.of(services.pgbenchPath(), "-S", "-M", mode));
                 command.addAll(List.of("-c", "16"));
                 command.addAll(pgbenchTail(target, seconds, 2));
                 services.run(command, work.resolve("warmup.log"), seconds + 30L);
             }
+            // The login path: pgbench -C logs in only ~220 times a second (its own PBKDF2 per connection), a few
+            // thousand logins in the time, while pgmux's JIT needs tens of thousands before the login path is
+            // compiled. The harness's storm makes thousands a second.
+            log("warming up " + target.title + " (harness connect-storm, 32 clients, " + STORM_WARMUP_SECONDS + " s)");
+            harness(
+                    BenchCase.harnessStorm(),
+                    target,
+                    0,
+                    "warmup-storm-" + target.name().toLowerCase(Locale.ROOT),
+                    services.pid(target),
+                    STORM_WARMUP_SECONDS,
+                    false);
         }
     }
 
@@ -136,7 +148,7 @@ public final class Comparison {
         try {
             return c.tool() == BenchCase.Tool.PGBENCH
                     ? pgbench(c, target, rep, label, pid)
-                    : harness(c, target, rep, label, pid, options.durationSeconds());
+                    : harness(c, target, rep, label, pid, options.durationSeconds(), true);
         } finally {
             if (c.pinned() && pid > 0) {
                 pin(pid, "0-" + (Runtime.getRuntime().availableProcessors() - 1));
@@ -211,7 +223,9 @@ public final class Comparison {
                 Services.DATABASE);
     }
 
-    Measurement harness(BenchCase c, Services.Target target, int rep, String label, long pid, int seconds)
+    /** A harness run; {@code recorded} puts its command in the report (warm-ups are not). */
+    Measurement harness(
+            BenchCase c, Services.Target target, int rep, String label, long pid, int seconds, boolean recorded)
             throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         if (c.pinned()) {
@@ -239,7 +253,9 @@ public final class Comparison {
         if (target == Services.Target.PGMUX) {
             command.addAll(List.of("--metrics-url", services.metricsUrl()));
         }
-        commands.putIfAbsent(c.name() + " / " + target.title, String.join(" ", command));
+        if (recorded) {
+            commands.putIfAbsent(c.name() + " / " + target.title, String.join(" ", command));
+        }
         Path log = work.resolve(label + ".log");
         int status = services.run(command, log, seconds + options.warmupSeconds() + 300L);
         Path csv = work.resolve("harness").resolve(label + ".csv");

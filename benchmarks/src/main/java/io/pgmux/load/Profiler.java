@@ -51,7 +51,7 @@ final class Profiler {
         Thread sampling = new Thread(sampler, "thread-dump-sampler");
         sampling.start();
         try {
-            comparison.harness(load, Services.Target.PGMUX, 1, "profile", pid, SECONDS + 2);
+            comparison.harness(load, Services.Target.PGMUX, 1, "profile", pid, SECONDS + 2, true);
         } finally {
             sampler.stop();
             sampling.join(30_000);
