@@ -70,9 +70,34 @@ final class WireClient implements AutoCloseable {
      */
     WireClient logIn(String database, String user, String password) throws IOException {
         send(startup(3 << 16, Map.of("user", user, "database", database)));
+        return readLogin(password);
+    }
+
+    /**
+     * The first half of {@link #logIn} ({@code auth.type = plain}): sends the StartupMessage and answers the password
+     * request. The rest, AuthenticationOk included, is for {@link #finishLogin}: pgmux sends it in one go, which for
+     * clients waiting for their pool's first server is once the pool has one.
+     */
+    WireClient sendLogin(String database, String user, String password) throws IOException {
+        send(startup(3 << 16, Map.of("user", user, "database", database)));
+        Message m = read();
+        if (m.type() != 'R' || m.intAt(0) != 3) {
+            throw new IOException("expected a cleartext password request, got " + m);
+        }
+        sendTyped('p', cstring(password));
+        return this;
+    }
+
+    /** The second half of {@link #logIn}, after {@link #sendLogin}: reads up to ReadyForQuery. */
+    WireClient finishLogin() throws IOException {
+        return readLogin(null);
+    }
+
+    /** Reads a login up to ReadyForQuery, answering a password request with {@code password}. */
+    private WireClient readLogin(String password) throws IOException {
         while (true) {
             Message m = read();
-            if (m.type() == 'R' && m.intAt(0) == 3) {
+            if (m.type() == 'R' && m.intAt(0) == 3 && password != null) {
                 sendTyped('p', cstring(password));
             } else if (m.type() == 'R' && m.intAt(0) != 0) {
                 throw new IOException("WireClient speaks only cleartext passwords, got " + m.intAt(0));

@@ -30,7 +30,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class Pool implements ConnectionBudget.Member {
     private static final Logger log = LoggerFactory.getLogger(Pool.class);
-    private static final int MAX_NESTED_ANSWERS = 8;
+    /** How many answers may run one inside another on a thread before the next becomes a task (see {@link #answer}). */
+    static final int MAX_NESTED_ANSWERS = 8;
+
     private static final FastThreadLocal<int[]> ANSWER_DEPTH = new FastThreadLocal<>() {
         @Override
         protected int[] initialValue() {
@@ -468,7 +470,9 @@ public final class Pool implements ConnectionBudget.Member {
                 leaveAnswer();
             }
         } else {
-            loop.execute(() -> deliver(request, server, error));
+            // Through answer again, not straight to deliver: the answer the task runs is the first of a new chain
+            // and must count as one, or the chain behind it nests one deeper than the bound.
+            loop.execute(() -> answer(request, server, error));
         }
     }
 
