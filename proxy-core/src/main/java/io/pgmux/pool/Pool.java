@@ -398,7 +398,7 @@ public final class Pool implements ConnectionBudget.Member {
             } else if (decision instanceof Decision.Connect<ServerConnection, ServerRequest> connect) {
                 connect(loop, connect.generation());
             } else if (decision instanceof Decision.Reject<ServerConnection, ServerRequest> reject) {
-                refuse(reject.waiter(), new PgmuxException(reject.sqlState(), reject.message()));
+                answer(reject.waiter(), null, new PgmuxException(reject.sqlState(), reject.message()));
             } else if (decision instanceof Decision.Close<ServerConnection, ServerRequest> close) {
                 close.server().close(close.reason());
                 roomFreed = true;
@@ -427,11 +427,15 @@ public final class Pool implements ConnectionBudget.Member {
         done.forEach(f -> f.complete(null));
     }
 
+    /**
+     * Answers {@code waiter} with {@code server}, checking it first when it sat idle past server-check-delay; a server
+     * found dead is closed and the waiter asks again.
+     */
     private void hand(ServerConnection server, ServerRequest waiter) {
         if (!server.isUsable()) {
             // Died while idle and its close is still on the way: never hand it out.
             release(server, CloseReason.SERVER_ERROR);
-            reacquire(waiter);
+            acquire(waiter);
             return;
         }
         PoolSettings settings = settings();
@@ -441,23 +445,15 @@ public final class Pool implements ConnectionBudget.Member {
             // Idle long enough that it may have died quietly (a firewall, a restart): check it first.
             server.runWhileIdle(settings.serverCheckQuery(), false, ok -> {
                 if (ok) {
-                    handChecked(server, waiter);
+                    answer(waiter, server, null);
                 } else {
                     release(server, CloseReason.CHECK_FAILED);
-                    reacquire(waiter);
+                    acquire(waiter);
                 }
             });
             return;
         }
-        handChecked(server, waiter);
-    }
-
-    private static void handChecked(ServerConnection server, ServerRequest request) {
-        answer(request, server, null);
-    }
-
-    private static void refuse(ServerRequest request, PgmuxException error) {
-        answer(request, null, error);
+        answer(waiter, server, null);
     }
 
     /** Gives {@code request} its server, or else {@code error}, on the request's loop. */
@@ -500,10 +496,6 @@ public final class Pool implements ConnectionBudget.Member {
 
     private static void leaveAnswer() {
         ANSWER_DEPTH.get()[0]--;
-    }
-
-    private void reacquire(ServerRequest request) {
-        acquire(request);
     }
 
     private void connect(EventLoop loop, PoolState.Generation generation) {
