@@ -22,9 +22,11 @@ import java.util.concurrent.locks.LockSupport;
  * and writes them with one write (logback's ConsoleAppender makes a write(2) per line on the logging thread; a client's login and logout lines cost
  * more than the rest of its login).
  *
- * <p>The queue is bounded ({@code queueSize}). When it is full, an event at WARN or above waits for room (it is never
- * lost), while one below WARN is dropped and counted, and the next write says how many were dropped: an event loop
- * never waits for the terminal behind a connection storm. {@link #stop()} (logback's shutdown hook, at exit) writes
+ * <p>The queue is bounded ({@code queueSize}). When it is full, an event is dropped and counted, whatever its level,
+ * and the next write says how many were dropped and how many of those were WARN or ERROR: no caller ever waits for
+ * the terminal, and callers are event loops (a connection storm's login lines, a misbehaving client's WARN) whose
+ * every other connection would wait with them. A full queue means stdout has stalled for a whole queue's worth of
+ * lines, so a WARN that waited for room would only queue behind it. {@link #stop()} (logback's shutdown hook, at exit) writes
  * what is still queued, waiting up to {@code maxFlushTime} milliseconds.
  */
 public final class StdoutAppender extends UnsynchronizedAppenderBase<ILoggingEvent> {
@@ -34,11 +36,19 @@ public final class StdoutAppender extends UnsynchronizedAppenderBase<ILoggingEve
      */
     private static final long BATCH_WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
+    /** What a dropped WARN or ERROR adds to {@link #dropped}, besides the 1 every dropped event adds. */
+    private static final long ONE_WARNING = 1L << 32;
+
     private Encoder<ILoggingEvent> encoder;
     private int queueSize = 8192;
     private int maxFlushTime = 2000;
     private BlockingQueue<ILoggingEvent> queue;
+    /**
+     * Events dropped since the last write: all of them in the low 32 bits, those at WARN or above in the high 32. One
+     * number, so that the writer takes both counts at once and a note never shows half of a drop.
+     */
     private final AtomicLong dropped = new AtomicLong();
+
     private Thread writer;
     private volatile boolean stopping;
     /** Where the lines go; System.out unless a test says otherwise. */
@@ -87,16 +97,8 @@ public final class StdoutAppender extends UnsynchronizedAppenderBase<ILoggingEve
         if (queue.offer(event)) {
             return;
         }
-        if (event.getLevel().isGreaterOrEqual(Level.WARN)) {
-            try {
-                queue.put(event);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                write(List.of(event), new ByteArrayOutputStream());
-            }
-        } else {
-            dropped.incrementAndGet();
-        }
+        // Never put(): the caller may be an event loop, which must not wait for stdout.
+        dropped.addAndGet(event.getLevel().isGreaterOrEqual(Level.WARN) ? ONE_WARNING + 1 : 1);
     }
 
     private void writeLoop() {
@@ -126,8 +128,9 @@ public final class StdoutAppender extends UnsynchronizedAppenderBase<ILoggingEve
      */
     private void write(List<ILoggingEvent> events, ByteArrayOutputStream bytes) {
         long lost = dropped.getAndSet(0);
-        if (lost > 0) {
-            bytes.writeBytes(("pgmux: logging fell behind, " + lost + " log lines below WARN dropped\n")
+        if (lost != 0) {
+            bytes.writeBytes(("pgmux: logging fell behind, " + (lost & 0xffff_ffffL) + " log lines dropped, "
+                            + (lost >>> 32) + " of them WARN or ERROR\n")
                     .getBytes(StandardCharsets.UTF_8));
         }
         for (ILoggingEvent event : events) {
