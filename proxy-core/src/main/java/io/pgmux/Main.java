@@ -16,6 +16,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
@@ -102,7 +103,7 @@ public final class Main {
         return switch (command) {
             case "run" -> runProxy(configFile.or(Main::defaultConfigFile), err);
             case "check" -> check(configFile.or(Main::defaultConfigFile), out, err);
-            case "demo" -> demo(demoPort == null ? 6432 : demoPort, out, err);
+            case "demo" -> demo(Optional.ofNullable(demoPort), out, err);
             default -> {
                 err.println("pgmux: unknown command " + command);
                 err.print(usage());
@@ -178,7 +179,34 @@ public final class Main {
         return EXIT_OK;
     }
 
-    private static int demo(int port, PrintStream out, PrintStream err) {
+    /**
+     * The demo's settings for a PostgreSQL at {@code pgHost:pgPort}, listening where pgmux does by default
+     * (reference.conf), under the same {@code PGMUX_*} and {@code -Dpgmux.*} overrides as a config file: two demos
+     * run side by side with {@code PGMUX_LISTEN_PORT} and {@code PGMUX_METRICS_PORT} (or
+     * {@code PGMUX_METRICS_ENABLED=false}). {@code --port} wins over both.
+     */
+    static PgmuxConfig demoConfig(
+            String pgHost, int pgPort, Optional<Integer> port, Map<String, String> env, Properties systemProperties)
+            throws ConfigException {
+        Properties properties = new Properties();
+        systemProperties
+                .stringPropertyNames()
+                .forEach(name -> properties.setProperty(name, systemProperties.getProperty(name)));
+        port.ifPresent(p -> properties.setProperty("pgmux.listen.port", Integer.toString(p)));
+        return ConfigLoader.fromString(
+                String.format(
+                        """
+                        pgmux {
+                          auth { type = scram-sha-256, users { demo { password = "demo" }, pgmux { password = "pgmux" } } }
+                          databases { demo { host = "%s", port = %d } }
+                        }
+                        """,
+                        pgHost, pgPort),
+                env,
+                properties);
+    }
+
+    private static int demo(Optional<Integer> port, PrintStream out, PrintStream err) {
         TestPostgres postgres;
         try {
             postgres = TestPostgres.start();
@@ -195,27 +223,25 @@ public final class Main {
         PgmuxConfig config;
         TlsContexts tls;
         try {
-            config = ConfigLoader.fromString(String.format(
-                    """
-                    pgmux {
-                      listen { host = "127.0.0.1", port = %d }
-                      auth { type = scram-sha-256, users { demo { password = "demo" }, pgmux { password = "pgmux" } } }
-                      databases { demo { host = "%s", port = %d } }
-                    }
-                    """,
-                    port, postgres.host(), postgres.port()));
+            config = demoConfig(postgres.host(), postgres.port(), port, System.getenv(), System.getProperties());
             tls = TlsContexts.from(config.tls());
         } catch (ConfigException e) {
             printProblems(e, err);
             postgres.close();
             return EXIT_USAGE;
         }
+        String pgmux = config.listen().host() + ":" + config.listen().port();
         out.printf(
-                "pgmux demo: PostgreSQL %d on %s:%d, pgmux on 127.0.0.1:%d%n"
-                        + "  connect with:  psql postgresql://demo:demo@127.0.0.1:%d/demo%n"
-                        + "  admin console: psql postgresql://pgmux:pgmux@127.0.0.1:%d/pgmux  (SHOW POOLS;)%n"
-                        + "  stop with Ctrl-C%n",
-                postgres.majorVersion(), postgres.host(), postgres.port(), port, port, port);
+                "pgmux demo: PostgreSQL %d on %s:%d, pgmux on %s%n"
+                        + "  connect with:  psql postgresql://demo:demo@%s/demo%n"
+                        + "  admin console: psql postgresql://pgmux:pgmux@%s/pgmux  (SHOW POOLS;)%n",
+                postgres.majorVersion(), postgres.host(), postgres.port(), pgmux, pgmux, pgmux);
+        if (config.metrics().enabled()) {
+            out.printf(
+                    "  metrics:       http://%s:%d/metrics%n",
+                    config.metrics().host(), config.metrics().port());
+        }
+        out.printf("  stop with Ctrl-C%n");
         out.flush();
         return serve(new PgmuxServer(config, tls), err, postgres::close);
     }
@@ -241,7 +267,8 @@ public final class Main {
     private static String usage() {
         return """
                 usage: pgmux [--config FILE]          run the proxy (default config: ./pgmux.conf if present)
-                       pgmux demo [--port N]          embedded PostgreSQL behind pgmux on port N (6432)
+                       pgmux demo [--port N]          embedded PostgreSQL behind pgmux on port N (6432);
+                                                      PGMUX_* variables apply as to a config file
                        pgmux check --config FILE      validate a config and print the effective settings
                        pgmux --version | --help
                 signals: SIGTERM/SIGINT stop pgmux (exit 0)

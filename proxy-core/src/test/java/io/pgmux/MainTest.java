@@ -1,14 +1,21 @@
 package io.pgmux;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgmux.config.ConfigException;
+import io.pgmux.config.PgmuxConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,6 +48,37 @@ class MainTest {
         Result r = run("--help");
         assertEquals(0, r.status());
         assertTrue(r.out().contains("pgmux demo"));
+    }
+
+    /** The demo takes PGMUX_* and -Dpgmux.* as a config file does, so that two can run at once; --port wins. */
+    @Test
+    void demoHonoursEnvironmentOverridesAndItsPortFlag() throws Exception {
+        PgmuxConfig plain = Main.demoConfig("127.0.0.1", 5432, Optional.empty(), Map.of(), new Properties());
+        assertEquals(6432, plain.listen().port());
+        assertEquals(9930, plain.metrics().port());
+        assertEquals(5432, plain.database("demo").orElseThrow().port());
+
+        Map<String, String> env = Map.of("PGMUX_LISTEN_PORT", "6433", "PGMUX_METRICS_PORT", "9931");
+        PgmuxConfig second = Main.demoConfig("127.0.0.1", 5432, Optional.empty(), env, new Properties());
+        assertEquals(6433, second.listen().port());
+        assertEquals(9931, second.metrics().port());
+
+        Properties noMetrics = new Properties();
+        noMetrics.setProperty("pgmux.metrics.enabled", "false");
+        PgmuxConfig flagged = Main.demoConfig("127.0.0.1", 5432, Optional.of(6434), env, noMetrics);
+        assertEquals(6434, flagged.listen().port(), "--port wins over PGMUX_LISTEN_PORT");
+        assertFalse(flagged.metrics().enabled());
+    }
+
+    @Test
+    void demoRefusesAMisspelledOverride() {
+        ConfigException e = assertThrows(
+                ConfigException.class,
+                () -> Main.demoConfig(
+                        "127.0.0.1", 5432, Optional.empty(), Map.of("PGMUX_LISTEN_PROT", "6433"), new Properties()));
+        assertTrue(
+                e.problems().toString().contains("PGMUX_LISTEN_PROT"),
+                e.problems().toString());
     }
 
     @Test

@@ -67,21 +67,41 @@ public final class ConfigLoader {
                             path.toFile(), ConfigParseOptions.defaults().setAllowMissing(false)),
                     problems);
         }
-        Overrides overrides = new Overrides(REFERENCE.getObject(ROOT));
-        Config envLayer = overrides.fromEnvironment(env, fileLayer, problems);
-        Config propertiesLayer = overrides.fromSystemProperties(systemProperties);
-        Config layered = propertiesLayer.withFallback(envLayer).withFallback(fileLayer);
-        return build(layered, ConfigValueFactory.fromMap(env, "environment").toConfig(), problems);
+        return withOverrides(fileLayer, env, systemProperties, problems);
     }
 
     /** The HOCON text {@code hocon} over reference.conf, with no environment or system properties; for tests. */
     public static PgmuxConfig fromString(String hocon) throws ConfigException {
         List<String> problems = new ArrayList<>();
-        Config layer = parse(
+        return build(parseString(hocon, problems), ConfigFactory.empty(), problems);
+    }
+
+    /**
+     * The HOCON text {@code hocon} in place of a config file, under the same {@code PGMUX_*} and {@code pgmux.*}
+     * overrides as {@link #load(Optional, Map, Properties)}: what {@code pgmux demo} runs with.
+     */
+    public static PgmuxConfig fromString(String hocon, Map<String, String> env, Properties systemProperties)
+            throws ConfigException {
+        List<String> problems = new ArrayList<>();
+        return withOverrides(parseString(hocon, problems), env, systemProperties, problems);
+    }
+
+    private static Config parseString(String hocon, List<String> problems) throws ConfigException {
+        return parse(
                 () -> ConfigFactory.parseString(
                         hocon, ConfigParseOptions.defaults().setOriginDescription("config")),
                 problems);
-        return build(layer, ConfigFactory.empty(), problems);
+    }
+
+    /** {@code base} (a config file's layer) with the environment's and the system properties' layers on top. */
+    private static PgmuxConfig withOverrides(
+            Config base, Map<String, String> env, Properties systemProperties, List<String> problems)
+            throws ConfigException {
+        Overrides overrides = new Overrides(REFERENCE.getObject(ROOT));
+        Config envLayer = overrides.fromEnvironment(env, base, problems);
+        Config propertiesLayer = overrides.fromSystemProperties(systemProperties);
+        Config layered = propertiesLayer.withFallback(envLayer).withFallback(base);
+        return build(layered, ConfigValueFactory.fromMap(env, "environment").toConfig(), problems);
     }
 
     /** Checks and binds the {@code pgmux} block of {@code config}, with reference.conf under it. */

@@ -131,6 +131,31 @@ class ConfigLoaderTest {
         assertEquals(AuthType.TRUST, c.auth().type());
     }
 
+    /** Text in place of a file (as {@code pgmux demo} has) takes the same overrides as a file does. */
+    @Test
+    void environmentAndPropertiesOverrideText() throws Exception {
+        String text = "pgmux { listen.port = 6432, pool.size = 30, databases { demo { host = \"127.0.0.1\" } } }";
+        Properties props = new Properties();
+        props.setProperty("pgmux.pool.size", "40");
+        Map<String, String> env = Map.of(
+                "PGMUX_LISTEN_PORT", "7000",
+                "PGMUX_METRICS_PORT", "9931",
+                "PGMUX_POOL_SIZE", "50",
+                "PGMUX_DATABASES_DEMO_PORT", "5433");
+
+        PgmuxConfig c = ConfigLoader.fromString(text, env, props);
+
+        assertEquals(7000, c.listen().port());
+        assertEquals(9931, c.metrics().port());
+        assertEquals(40, c.pool().size(), "a system property wins over the environment");
+        assertEquals(5433, c.database("demo").orElseThrow().port());
+        assertEquals(
+                6432,
+                ConfigLoader.fromString(text, Map.of(), new Properties())
+                        .listen()
+                        .port());
+    }
+
     @Test
     void environmentListsAreCommaSeparated() throws Exception {
         PgmuxConfig c = load(null, Map.of("PGMUX_ADMIN_USERS", "pgmux, ops"), new Properties());
