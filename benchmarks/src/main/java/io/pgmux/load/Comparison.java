@@ -25,6 +25,8 @@ import java.util.regex.Pattern;
 public final class Comparison {
     /** The login-path warm-up per target: about 100,000 logins at pgmux's rate on two cores. */
     private static final int STORM_WARMUP_SECONDS = 40;
+    /** The pgbench protocols each target is warmed up in. */
+    private static final List<String> WARMUP_MODES = List.of("simple", "extended", "prepared");
 
     private static final Pattern TPS = Pattern.compile("tps = ([0-9.]+)");
     private static final Pattern LATENCY = Pattern.compile("latency average = ([0-9.]+) ms");
@@ -112,11 +114,9 @@ public final class Comparison {
      * (and its compiler threads' CPU would count as pgmux's), PostgreSQL fills its caches.
      */
     private void warmUp() throws IOException, InterruptedException {
-        // 20 s per mode even in a quick run: on two busy cores pgmux's C2 compiler still works through its queue for
-        // well over a minute of load, and its CPU would otherwise count in the first measured runs.
-        int seconds = Math.max(20, Math.min(30, options.durationSeconds()));
+        int seconds = pgbenchWarmupSeconds(options);
         for (Services.Target target : BenchCase.ALL) {
-            for (String mode : List.of("simple", "extended", "prepared")) {
+            for (String mode : WARMUP_MODES) {
                 log("warming up " + target.title + " (pgbench -S -M " + mode + ", " + seconds + " s)");
                 List<String> command = new ArrayList<>(List.of(services.pgbenchPath(), "-S", "-M", mode));
                 command.addAll(List.of("-c", "16"));
@@ -136,6 +136,30 @@ public final class Comparison {
                     STORM_WARMUP_SECONDS,
                     false);
         }
+    }
+
+    /**
+     * Seconds of each pgbench warm-up: 20 even in a quick run, because on two busy cores pgmux's C2 compiler still
+     * works through its queue for well over a minute of load, and its CPU would otherwise count in the first measured
+     * runs.
+     */
+    private static int pgbenchWarmupSeconds(ComparisonOptions options) {
+        return Math.max(20, Math.min(30, options.durationSeconds()));
+    }
+
+    /** How many runs {@link #warmUp} makes per target: pgbench in each mode, then the harness storm. */
+    static int warmUpRunsPerTarget() {
+        return WARMUP_MODES.size() + 1;
+    }
+
+    /**
+     * The seconds of load of those runs, per target; the harness storm warms up for {@code --warmup} first, as every
+     * harness run does.
+     */
+    static long warmUpSecondsPerTarget(ComparisonOptions options) {
+        return WARMUP_MODES.size() * (long) pgbenchWarmupSeconds(options)
+                + STORM_WARMUP_SECONDS
+                + options.warmupSeconds();
     }
 
     /** One run; a run that fails is a measurement with its errors, never an exception. */

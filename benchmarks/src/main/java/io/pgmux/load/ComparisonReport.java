@@ -14,6 +14,12 @@ import java.util.function.ToDoubleFunction;
 
 /** RESULTS.md: set-up, the targets with PASS/FAIL, medians and every repetition, commands, charts, profile. */
 final class ComparisonReport {
+    /**
+     * What a run costs beyond its load: starting pgbench or the harness's JVM, connecting, collecting its numbers.
+     * Measured in the logs of the run of 0c8f724: about 0.2 s for pgbench, 1-2 s for the harness.
+     */
+    private static final int RUN_OVERHEAD_SECONDS = 2;
+
     private final Comparison comparison;
     private final Services services;
     private final Map<BenchCase, List<Measurement>> results;
@@ -71,7 +77,7 @@ final class ComparisonReport {
             md.append("**").append(o.note()).append("**\n\n");
         }
         md.append("Reproduce everything below with one command from the repository root (about ")
-                .append(estimateMinutes())
+                .append(estimateMinutes(o, runs(BenchCase.Tool.PGBENCH), runs(BenchCase.Tool.HARNESS)))
                 .append(" minutes with these settings):\n\n```\nbenchmarks/compare.sh")
                 .append(o.durationSeconds() == 10 ? " --quick" : " --duration " + o.durationSeconds())
                 .append(o.reps() == 3 ? "" : " --reps " + o.reps())
@@ -375,10 +381,26 @@ final class ComparisonReport {
                 SvgChart.bars("Latency (pgbench average / harness p50, median)", "ms", names, series, latency));
     }
 
-    private long estimateMinutes() {
-        ComparisonOptions o = comparison.options;
-        long runs = results.values().stream().mapToLong(List::size).sum();
-        return Math.max(1, runs * (o.durationSeconds() + o.warmupSeconds() + 8) / 60 + 2);
+    /** How many measured runs used {@code tool}. */
+    private long runs(BenchCase.Tool tool) {
+        return results.entrySet().stream()
+                .filter(e -> e.getKey().tool() == tool)
+                .mapToLong(e -> e.getValue().size())
+                .sum();
+    }
+
+    /**
+     * About how long a comparison with {@code options} takes: the warm-up of every target (pgbench in three protocols
+     * and the harness's storm), then the measured runs, a harness run with its own warm-up first; two minutes on top
+     * for building, starting the services and the profile.
+     */
+    static long estimateMinutes(ComparisonOptions options, long pgbenchRuns, long harnessRuns) {
+        long warmUp = BenchCase.ALL.size()
+                * (Comparison.warmUpSecondsPerTarget(options)
+                        + Comparison.warmUpRunsPerTarget() * (long) RUN_OVERHEAD_SECONDS);
+        long measured = pgbenchRuns * (options.durationSeconds() + RUN_OVERHEAD_SECONDS)
+                + harnessRuns * (options.durationSeconds() + options.warmupSeconds() + RUN_OVERHEAD_SECONDS);
+        return (warmUp + measured) / 60 + 2;
     }
 
     private static void row(StringBuilder md, String name, String value) {
