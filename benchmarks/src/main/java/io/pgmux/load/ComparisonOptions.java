@@ -85,6 +85,38 @@ record ComparisonOptions(
         return new ComparisonOptions(duration, warmup, reps, idle, scale, only, profile, note, repo, out, work);
     }
 
+    /**
+     * The options of {@code benchmarks/compare.sh} that reproduce these settings: what differs from a full run's
+     * defaults, so that a report of a subset or of a smaller idle crowd names the command that made it. The output and
+     * work paths are left out (they say where, not what).
+     */
+    String reproduceArgs() {
+        StringBuilder args = new StringBuilder();
+        if (durationSeconds == 10 && reps == 3) {
+            args.append(" --quick");
+        } else {
+            if (durationSeconds != 60) {
+                args.append(" --duration ").append(durationSeconds);
+            }
+            if (reps != 3) {
+                args.append(" --reps ").append(reps);
+            }
+        }
+        if (idleClients != 15_000) {
+            args.append(" --idle ").append(idleClients);
+        }
+        if (scale != 10) {
+            args.append(" --scale ").append(scale);
+        }
+        if (!only.isEmpty()) {
+            args.append(" --only ").append(String.join(",", only));
+        }
+        if (!profile) {
+            args.append(" --no-profile");
+        }
+        return args.toString();
+    }
+
     private static int positive(String option, String value) {
         try {
             int n = Integer.parseInt(value);

@@ -79,8 +79,7 @@ final class ComparisonReport {
         md.append("Reproduce everything below with one command from the repository root (about ")
                 .append(estimateMinutes(o, runs(BenchCase.Tool.PGBENCH), runs(BenchCase.Tool.HARNESS)))
                 .append(" minutes with these settings):\n\n```\nbenchmarks/compare.sh")
-                .append(o.durationSeconds() == 10 ? " --quick" : " --duration " + o.durationSeconds())
-                .append(o.reps() == 3 ? "" : " --reps " + o.reps())
+                .append(o.reproduceArgs())
                 .append("\n```\n\n");
         md.append("`benchmarks/compare.sh --help` lists the options; a full run is `benchmarks/compare.sh` (60 s"
                 + " per run). It starts and stops everything itself (PostgreSQL from testkit, Debian's PgBouncer,"

@@ -37,4 +37,21 @@ class ComparisonReportTest {
         long minutes = ComparisonReport.estimateMinutes(QUICK, 27, 9);
         assertTrue(minutes >= 12 && minutes <= 16, minutes + " minutes");
     }
+
+    /** The command in the report reproduces the run: a subset, a smaller crowd and a skipped profile are named. */
+    @Test
+    void theReproduceCommandNamesEveryOptionThatChangesTheRun() {
+        assertEquals(" --quick", QUICK.reproduceArgs());
+        assertEquals("", FULL.reproduceArgs());
+        ComparisonOptions subset = ComparisonOptions.parse(new String[] {
+            "--quick", "--only", "select-only-16,harness-connect-storm-32", "--no-profile", "--idle", "5000"
+        });
+        assertEquals(
+                " --quick --idle 5000 --only select-only-16,harness-connect-storm-32 --no-profile",
+                subset.reproduceArgs());
+        assertEquals(
+                " --duration 30 --reps 5 --scale 1",
+                ComparisonOptions.parse(new String[] {"--duration", "30", "--reps", "5", "--scale", "1"})
+                        .reproduceArgs());
+    }
 }

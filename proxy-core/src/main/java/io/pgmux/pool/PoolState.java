@@ -30,7 +30,6 @@ import java.util.function.Predicate;
 public final class PoolState<S, W> {
     private record IdleServer<S>(S server, long idleSinceNanos) {}
 
-    /** A client waiting for a server, and since when. */
     /** How far behind the longest-waiting client a better-suited one is looked for. */
     private static final int LOOKAHEAD = 32;
 
@@ -42,6 +41,7 @@ public final class PoolState<S, W> {
      */
     private static final int MAX_PASS_OVERS = 16;
 
+    /** A client waiting for a server, and since when. */
     private record Waiting<W>(W waiter, long sinceNanos) {}
 
     /**
