@@ -1,6 +1,7 @@
 package io.pgmux;
 
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
@@ -61,6 +62,12 @@ public final class PgmuxServer implements AutoCloseable, AdminActions {
             Executors.newSingleThreadExecutor(new DefaultThreadFactory("pgmux-maintenance", true));
 
     private final Transport transport = Transport.best();
+    /**
+     * One read-size policy for every client channel (it holds only its bounds; each channel's handle keeps the sizes it
+     * learned): Netty's default is a new allocator object per channel, 40 bytes kept by every idle client.
+     */
+    private static final AdaptiveRecvByteBufAllocator RECEIVE_SIZES = new AdaptiveRecvByteBufAllocator();
+
     private final EventLoopGroup acceptors;
     private final EventLoopGroup workers;
     private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
@@ -146,6 +153,7 @@ public final class PgmuxServer implements AutoCloseable, AdminActions {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, ServerConnector.WATER_MARK)
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, RECEIVE_SIZES)
                 .childHandler(clientInitializer);
         listener = bootstrap
                 .bind(config.listen().host(), config.listen().port())

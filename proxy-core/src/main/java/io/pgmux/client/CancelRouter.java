@@ -2,7 +2,6 @@ package io.pgmux.client;
 
 import io.pgmux.protocol.message.BackendKeyData;
 import io.pgmux.protocol.message.CancelRequest;
-import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -13,11 +12,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * carries it to that client's session, which cancels the query on the server it is using.
  */
 public final class CancelRouter {
-    private final Map<Integer, Entry> sessions = new ConcurrentHashMap<>();
+    /** By process ID; the secret to compare is the session's own key (no entry object per client). */
+    private final Map<Integer, ClientSession> sessions = new ConcurrentHashMap<>();
+
     private final AtomicInteger nextProcessId;
     private final SecureRandom random;
-
-    private record Entry(byte[] secret, ClientSession session) {}
 
     public CancelRouter(SecureRandom random) {
         this.random = random;
@@ -31,19 +30,21 @@ public final class CancelRouter {
         int pid;
         do {
             pid = nextProcessId.getAndIncrement() & Integer.MAX_VALUE;
-        } while (pid == 0 || sessions.putIfAbsent(pid, new Entry(secret, session)) != null);
+            // The session learns its key from the return value; a cancel that finds it before then has no key to match.
+        } while (pid == 0 || sessions.putIfAbsent(pid, session) != null);
         return new BackendKeyData(pid, secret);
     }
 
-    void unregister(BackendKeyData key) {
-        sessions.remove(key.processId());
+    void unregister(BackendKeyData key, ClientSession session) {
+        sessions.remove(key.processId(), session);
     }
 
     /** Routes a cancel; a wrong or unknown key does nothing, as in PostgreSQL. */
     void cancel(CancelRequest request) {
-        Entry entry = sessions.get(request.processId());
-        if (entry != null && MessageDigest.isEqual(entry.secret(), request.secretKey())) {
-            entry.session().requestCancel();
+        ClientSession session = sessions.get(request.processId());
+        BackendKeyData key = session == null ? null : session.cancelKey();
+        if (key != null && key.secretMatches(request.secretKey())) {
+            session.requestCancel();
         }
     }
 }

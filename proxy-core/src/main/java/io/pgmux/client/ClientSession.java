@@ -76,7 +76,8 @@ import org.slf4j.LoggerFactory;
  * → CLOSED. In transaction mode the server is attached at the first message of a transaction and
  * released when it reports ReadyForQuery 'I' with no Query, Sync or FunctionCall left unanswered.
  */
-public final class ClientSession implements ServerListener, ServerRequest, SessionDirectory.Listed<ClientSnapshot> {
+public final class ClientSession
+        implements ServerListener, ServerRequest, ServerReplies.Listener, SessionDirectory.Listed<ClientSnapshot> {
     private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
     private static final AtomicLong IDS = new AtomicLong();
 
@@ -115,7 +116,9 @@ public final class ClientSession implements ServerListener, ServerRequest, Sessi
     /** The pool's mode when this client logged in: a reload that changes it applies to clients that log in later. */
     private PoolMode mode;
 
-    private BackendKeyData cancelKey;
+    /** Set on the event loop at login; read by {@link CancelRouter} from whichever loop a CancelRequest came in on. */
+    private volatile BackendKeyData cancelKey;
+
     private ServerConnection server;
     /** Asked the pool for a server and not answered yet. */
     private boolean waiting;
@@ -145,9 +148,9 @@ public final class ClientSession implements ServerListener, ServerRequest, Sessi
     /** Copies of a batch that may be retried once after a stale statement (0A000). */
     private final StaleStatementRetry retry = new StaleStatementRetry();
     /** The replies the attached server owes, the client's and pgmux's own, in order. */
-    private final ServerReplies replies = new ServerReplies(this::onSkipped, this::writeLocalReply);
+    private final ServerReplies replies = new ServerReplies(this);
     /** The client's named statements (protocol level), prepared on servers under pgmux's names. */
-    private final NamedStatements statements;
+    private NamedStatements statements;
     /** pgmux answered a client request itself; the client channel needs a flush. */
     private boolean wroteToClient;
     /** An ErrorResponse passed since the last ReadyForQuery. */
@@ -174,7 +177,6 @@ public final class ClientSession implements ServerListener, ServerRequest, Sessi
         this.context = context;
         this.tls = tls;
         this.metrics = context.metrics().client();
-        this.statements = new NamedStatements(replies, () -> pool.settings().maxPreparedStatements());
     }
 
     /** {@code c<id>}: built when asked (logs, SHOW), not kept. */
@@ -186,6 +188,11 @@ public final class ClientSession implements ServerListener, ServerRequest, Sessi
     @Override
     public long id() {
         return id;
+    }
+
+    /** The cancel key this client was given at login; null before. */
+    BackendKeyData cancelKey() {
+        return cancelKey;
     }
 
     @Override
@@ -649,24 +656,24 @@ public final class ClientSession implements ServerListener, ServerRequest, Sessi
                 }
                 Parse parse = Parse.decode(frame.body());
                 track(SqlClassifier.classify(parse.sql()));
-                if (!parse.name().isEmpty() && !statements.isEnabled()) {
+                if (!parse.name().isEmpty() && !statementsTracked()) {
                     track(List.of(new SessionEffect.Pin(PinReason.NAMED_STATEMENT, parse.name())));
                 }
-                if (statements.sendParse(server, parse, frame)) {
+                if (!parse.name().isEmpty() && statements().sendParse(server, parse, frame)) {
                     sentInstead();
                     return;
                 }
             }
             case MessageType.Frontend.BIND -> {
                 inBatch = true;
-                if (statements.sendBind(server, frame)) {
+                if (statements != null && statements.sendBind(server, frame)) {
                     sentInstead();
                     return;
                 }
             }
             case MessageType.Frontend.DESCRIBE -> {
                 inBatch = true;
-                if (statements.sendDescribe(server, frame)) {
+                if (statements != null && statements.sendDescribe(server, frame)) {
                     sentInstead();
                     return;
                 }
@@ -674,10 +681,12 @@ public final class ClientSession implements ServerListener, ServerRequest, Sessi
             case MessageType.Frontend.CLOSE -> {
                 inBatch = true;
                 Close close = Close.decode(frame.body());
-                if (close.kind() == TargetKind.STATEMENT && !statements.isEnabled()) {
+                if (close.kind() == TargetKind.STATEMENT && !statementsTracked()) {
                     track(List.of(new SessionEffect.Unpin(PinReason.NAMED_STATEMENT, close.name())));
                 }
-                if (statements.sendClose(close, frame)) {
+                if (close.kind() == TargetKind.STATEMENT
+                        && !close.name().isEmpty()
+                        && statements().sendClose(close, frame)) {
                     sentInstead();
                     return;
                 }
@@ -719,7 +728,7 @@ public final class ClientSession implements ServerListener, ServerRequest, Sessi
             if (effect instanceof SessionEffect.DiscardAll
                     || effect instanceof SessionEffect.UnpinAll all && all.reason() == PinReason.SQL_PREPARE) {
                 // DISCARD ALL and DEALLOCATE ALL drop protocol-level statements too, pgmux's included.
-                statements.discardAll(server);
+                statements().discardAll(server);
             }
         }
         for (PinReason reason : session.apply(effects)) {
@@ -907,7 +916,7 @@ public final class ClientSession implements ServerListener, ServerRequest, Sessi
                 continue;
             }
             if (type == MessageType.Backend.ERROR_RESPONSE && owed != null && owed.prepared() != null) {
-                wroteToServer |= statements.onError(from, frame, owed);
+                wroteToServer |= statements().onError(from, frame, owed);
                 if (retry.tryRetry(frame, owed)) {
                     frame.release();
                     replies.advance(type);
@@ -922,7 +931,7 @@ public final class ClientSession implements ServerListener, ServerRequest, Sessi
                     if (type == MessageType.Backend.READY_FOR_QUERY) {
                         outstanding = Math.max(0, outstanding - 1);
                         inBatch = false;
-                        statements.closeStale(from);
+                        closeStale(from);
                         replayStaleBatch(from);
                     }
                     continue;
@@ -973,7 +982,7 @@ public final class ClientSession implements ServerListener, ServerRequest, Sessi
             retry.onRelayed();
             if (type == MessageType.Backend.READY_FOR_QUERY) {
                 retry.onBatchEnd();
-                wroteToServer |= statements.closeStale(from);
+                wroteToServer |= closeStale(from);
             }
             channel.write(frame.content(), channel.voidPromise());
             wrote = true;
@@ -1085,12 +1094,35 @@ public final class ClientSession implements ServerListener, ServerRequest, Sessi
     }
 
     /** A request PostgreSQL skipped after an error. */
-    private void onSkipped(ServerReplies.Owed owed) {
-        statements.onSkipped(server, owed);
+    /**
+     * The client's named statements, made at the first one: most clients never name a statement, and an idle client
+     * then keeps no map for them.
+     */
+    private NamedStatements statements() {
+        if (statements == null) {
+            statements = new NamedStatements(replies, () -> pool.settings().maxPreparedStatements());
+        }
+        return statements;
+    }
+
+    /** False when max-prepared-statements is 0: named statements then go through untouched (and pin). */
+    private boolean statementsTracked() {
+        return pool.settings().maxPreparedStatements() > 0;
+    }
+
+    /** Closes statements evicted from {@code from} since its last ReadyForQuery; true when it wrote. */
+    private boolean closeStale(ServerConnection from) {
+        return statements != null && statements.closeStale(from);
+    }
+
+    @Override
+    public void onSkipped(ServerReplies.Owed owed) {
+        statements().onSkipped(server, owed);
     }
 
     /** Sends a reply pgmux made for a request it answered itself (ParseComplete, CloseComplete). */
-    private void writeLocalReply(Message reply) {
+    @Override
+    public void writeLocalReply(Message reply) {
         retry.onRelayed();
         write(reply);
         wroteToClient = true;
@@ -1446,7 +1478,7 @@ public final class ClientSession implements ServerListener, ServerRequest, Sessi
             context.registry().removeClient();
         }
         if (cancelKey != null) {
-            context.cancelRouter().unregister(cancelKey);
+            context.cancelRouter().unregister(cancelKey, this);
         }
     }
 
@@ -1554,7 +1586,7 @@ public final class ClientSession implements ServerListener, ServerRequest, Sessi
                 server == null ? null : server.name(),
                 tlsDescription,
                 applicationName,
-                statements.size(),
+                statements == null ? 0 : statements.size(),
                 session == null ? "" : session.describePins());
     }
 

@@ -31,7 +31,8 @@ import java.util.function.IntSupplier;
  * released and what replaces it was written to the server; when false, the caller forwards it as is.
  */
 final class NamedStatements {
-    private final Map<String, StatementKey> byClientName = new HashMap<>();
+    /** Empty and shared until the client's first named statement: most clients never name one. */
+    private Map<String, StatementKey> byClientName = Map.of();
     /** Empty and shared until the first stale name. */
     private List<String> staleNames = List.of();
 
@@ -63,6 +64,9 @@ final class NamedStatements {
         }
         frame.release();
         StatementKey key = new StatementKey(parse.sql(), parse.parameterTypes());
+        if (!(byClientName instanceof HashMap)) {
+            byClientName = new HashMap<>();
+        }
         byClientName.put(parse.name(), key);
         if (server.statements().lookup(key) != null) {
             replies.answerLocally(MessageType.Frontend.PARSE, ParseComplete.INSTANCE);
@@ -125,7 +129,9 @@ final class NamedStatements {
             return false;
         }
         frame.release();
-        byClientName.remove(close.name());
+        if (!byClientName.isEmpty()) {
+            byClientName.remove(close.name());
+        }
         replies.answerLocally(MessageType.Frontend.CLOSE, CloseComplete.INSTANCE);
         return true;
     }
@@ -133,7 +139,7 @@ final class NamedStatements {
     /** DISCARD ALL or DEALLOCATE ALL ran: every protocol-level statement on the server is gone, pgmux's too. */
     void discardAll(ServerConnection server) {
         server.statements().clear();
-        byClientName.clear();
+        byClientName = Map.of();
     }
 
     /**

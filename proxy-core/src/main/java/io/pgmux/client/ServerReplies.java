@@ -5,7 +5,6 @@ import io.pgmux.protocol.MessageType.Frontend;
 import io.pgmux.protocol.message.Message;
 import io.pgmux.server.StatementKey;
 import java.util.ArrayDeque;
-import java.util.function.Consumer;
 
 /**
  * The replies the attached server owes, in the order it owes them: for the client's requests, for
@@ -60,8 +59,17 @@ final class ServerReplies {
         }
     }
 
-    private final Consumer<Owed> skipped;
-    private final Consumer<Message> send;
+    /** What the session does with the requests PostgreSQL skips and with the replies pgmux made itself. */
+    interface Listener {
+        /** Told of each request PostgreSQL skips after an error in its batch. */
+        void onSkipped(Owed owed);
+
+        /** Sends a reply pgmux made itself to the client. */
+        void writeLocalReply(Message reply);
+    }
+
+    /** The session itself, not two lambdas: an idle client keeps no object it does not need. */
+    private final Listener listener;
     /** Null until the first request: a client that sits idle keeps no queue. */
     private ArrayDeque<Owed> owed;
     /**
@@ -74,13 +82,8 @@ final class ServerReplies {
      * Records a client request sent to the server; requests without replies (Flush, COPY data) are
      * ignored. Returns false when PostgreSQL will discard it (see {@link #skippingUntilSync}).
      */
-    /**
-     * @param skipped told of each request PostgreSQL skips after an error in its batch
-     * @param send sends a reply pgmux made itself to the client
-     */
-    ServerReplies(Consumer<Owed> skipped, Consumer<Message> send) {
-        this.skipped = skipped;
-        this.send = send;
+    ServerReplies(Listener listener) {
+        this.listener = listener;
     }
 
     boolean clientRequest(byte type) {
@@ -143,7 +146,7 @@ final class ServerReplies {
     /**
      * Moves on after a server message of {@code type} was handled for {@link #head()}: a request whose
      * replies ended is done; after an error in an extended-protocol batch, the requests PostgreSQL
-     * will skip are dropped ({@code skipped} sees pgmux's own Parses among them). Local replies now
+     * will skip are dropped (the listener sees pgmux's own Parses among them). Local replies now
      * due are sent.
      */
     void advance(byte type) {
@@ -154,7 +157,7 @@ final class ServerReplies {
         owed.poll();
         if (type == Backend.ERROR_RESPONSE) {
             while (!isEmpty() && owed.peek().request() != Frontend.SYNC) {
-                skipped.accept(owed.poll());
+                listener.onSkipped(owed.poll());
             }
             skippingUntilSync = isEmpty();
         }
@@ -163,7 +166,7 @@ final class ServerReplies {
 
     private void sendLocalReplies() {
         while (!isEmpty() && owed.peek().purpose() == Purpose.LOCAL) {
-            send.accept(owed.poll().reply());
+            listener.writeLocalReply(owed.poll().reply());
         }
     }
 

@@ -15,7 +15,17 @@ import org.junit.jupiter.api.Test;
 class ServerRepliesTest {
     private final List<Message> sent = new ArrayList<>();
     private final List<ServerReplies.Owed> skipped = new ArrayList<>();
-    private final ServerReplies replies = new ServerReplies(skipped::add, sent::add);
+    private final ServerReplies replies = new ServerReplies(new ServerReplies.Listener() {
+        @Override
+        public void onSkipped(ServerReplies.Owed owed) {
+            skipped.add(owed);
+        }
+
+        @Override
+        public void writeLocalReply(Message reply) {
+            sent.add(reply);
+        }
+    });
 
     private void reply(byte type) {
         replies.advance(type);

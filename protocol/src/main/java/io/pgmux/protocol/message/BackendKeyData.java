@@ -3,6 +3,7 @@ package io.pgmux.protocol.message;
 import io.netty.buffer.ByteBuf;
 import io.pgmux.protocol.MessageType;
 import io.pgmux.protocol.ProtocolException;
+import java.security.MessageDigest;
 import java.util.Arrays;
 
 /** The key a client needs to cancel its queries: a process id and a secret (4 to 256 bytes). */
@@ -18,6 +19,11 @@ public record BackendKeyData(int processId, byte[] secretKey) implements Backend
             throw new ProtocolException("invalid BackendKeyData: secret key of %d bytes", keyLength);
         }
         return new BackendKeyData(pid, Wire.readBytes(body, keyLength));
+    }
+
+    /** True when {@code candidate} is this key's secret, compared in constant time (no copy of the secret). */
+    public boolean secretMatches(byte[] candidate) {
+        return MessageDigest.isEqual(secretKey, candidate);
     }
 
     @Override
