@@ -23,6 +23,7 @@ import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * The command line: run the proxy, {@code demo} (an embedded PostgreSQL behind pgmux) and {@code
@@ -162,10 +163,15 @@ public final class Main {
         // The console's SHUTDOWN stops the server by itself; the process then ends too.
         server.stopped().thenRun(stop::countDown);
         // The reload runs on pgmux's maintenance thread; a refused one has already logged why.
-        Signal.handle(new Signal("HUP"), s -> {
+        SignalHandler before = Signal.handle(new Signal("HUP"), s -> {
             log.info("SIGHUP received: reloading the configuration");
             server.reload();
         });
+        if (before == SignalHandler.SIG_IGN) {
+            // The JVM keeps a signal its parent ignored (nohup does that to SIGHUP) ignored, and says nothing.
+            log.warn("SIGHUP is ignored in this process (started under nohup?): kill -HUP will not reload the"
+                    + " configuration; use the admin console's RELOAD, or start pgmux without nohup");
+        }
         try {
             stop.await();
         } catch (InterruptedException e) {

@@ -3,8 +3,10 @@ package io.pgmux;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import io.pgmux.testkit.TestPostgres;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -35,6 +37,9 @@ class SighupReloadIT {
 
     @Test
     void sighupReadsTheEditedConfigFileAndRefusesAnInvalidOne(@TempDir Path dir) throws Exception {
+        // A child inherits an ignored SIGHUP (e.g. the build was started under nohup), and the JVM then keeps it
+        // ignored: Main then logs a warning, but this test cannot reload by signal.
+        assumeFalse(sighupIgnoredHere(), "SIGHUP is ignored in this build's process (started under nohup?)");
         TestPostgres pg = TestPostgres.shared();
         pg.createUser(USER, PASSWORD);
         pg.createDatabase(DB, USER);
@@ -101,5 +106,22 @@ class SighupReloadIT {
             rs.next();
             return rs.getInt(1);
         }
+    }
+
+    /** Bit 1 of SigIgn in /proc/self/status: SIGHUP is ignored here, and so in every process started from here. */
+    private static boolean sighupIgnoredHere() throws IOException {
+        Path status = Path.of("/proc/self/status");
+        if (!Files.isReadable(status)) {
+            return false;
+        }
+        for (String line : Files.readAllLines(status)) {
+            if (line.startsWith("SigIgn:")) {
+                return (Long.parseUnsignedLong(
+                                        line.substring("SigIgn:".length()).trim(), 16)
+                                & 1L)
+                        != 0;
+            }
+        }
+        return false;
     }
 }
