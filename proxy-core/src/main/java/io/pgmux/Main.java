@@ -195,9 +195,7 @@ public final class Main {
             String pgHost, int pgPort, Optional<Integer> port, Map<String, String> env, Properties systemProperties)
             throws ConfigException {
         Properties properties = new Properties();
-        systemProperties
-                .stringPropertyNames()
-                .forEach(name -> properties.setProperty(name, systemProperties.getProperty(name)));
+        properties.putAll(systemProperties);
         port.ifPresent(p -> properties.setProperty("pgmux.listen.port", Integer.toString(p)));
         return ConfigLoader.fromString(
                 String.format(

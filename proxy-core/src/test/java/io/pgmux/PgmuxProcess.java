@@ -11,6 +11,8 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -34,16 +36,29 @@ final class PgmuxProcess implements AutoCloseable {
      * listens; skips the test when the jar was not built.
      */
     static PgmuxProcess start(Path dir, Path config, Map<String, String> env) throws IOException {
+        return start(dir, config, env, List.of());
+    }
+
+    /** As {@link #start}, but with SIGHUP ignored from the start, as {@code nohup} leaves it. */
+    static PgmuxProcess startWithSighupIgnored(Path dir, Path config, Map<String, String> env) throws IOException {
+        // sh ignores HUP, then becomes the JVM (exec keeps the PID and the ignored signal).
+        return start(dir, config, env, List.of("sh", "-c", "trap '' HUP; exec \"$0\" \"$@\""));
+    }
+
+    private static PgmuxProcess start(Path dir, Path config, Map<String, String> env, List<String> wrapper)
+            throws IOException {
         Path jar = Path.of("target/pgmux.jar").toAbsolutePath();
         assumeTrue(Files.isRegularFile(jar), "no shaded jar at " + jar + " (run mvn package first)");
         Path log = dir.resolve("pgmux.log");
-        ProcessBuilder builder = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-Xmx256m",
-                        "-jar",
-                        jar.toString(),
-                        "--config",
-                        config.toString())
+        List<String> command = new ArrayList<>(wrapper);
+        command.addAll(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m",
+                "-jar",
+                jar.toString(),
+                "--config",
+                config.toString()));
+        ProcessBuilder builder = new ProcessBuilder(command)
                 .directory(dir.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile());

@@ -76,6 +76,23 @@ class SighupReloadIT {
         }
     }
 
+    /** Under nohup the JVM keeps SIGHUP ignored and a reload by signal cannot work: pgmux says so at start. */
+    @Test
+    void anIgnoredSighupIsReportedAtStartAndPgmuxServesAnyway(@TempDir Path dir) throws Exception {
+        TestPostgres pg = TestPostgres.shared();
+        pg.createUser(USER, PASSWORD);
+        pg.createDatabase(DB, USER);
+        int port = PgmuxProcess.freePort();
+        Path config = dir.resolve("pgmux.conf");
+        Files.writeString(config, config(port, pg, 5, DB));
+        try (PgmuxProcess pgmux = PgmuxProcess.startWithSighupIgnored(dir, config, Map.of())) {
+            pgmux.awaitLog("the ignored SIGHUP to be reported", "SIGHUP is ignored in this process", DEADLINE);
+            assertTrue(pgmux.log().contains("use the admin console's RELOAD"), pgmux.log());
+            assertEquals(1, selectOne(port, DB));
+            pgmux.stopAndExpectExitZero();
+        }
+    }
+
     private static String config(int port, TestPostgres pg, int poolSize, String... databases) {
         StringBuilder entries = new StringBuilder();
         for (String db : databases) {

@@ -654,12 +654,14 @@ public final class ClientSession
                     }
                     break;
                 }
+                // A named statement (the unnamed one went above): the client's first makes its NamedStatements.
                 Parse parse = Parse.decode(frame.body());
                 track(SqlClassifier.classify(parse.sql()));
-                if (!parse.name().isEmpty() && !statementsTracked()) {
+                NamedStatements named = statements();
+                if (!named.isEnabled()) {
                     track(List.of(new SessionEffect.Pin(PinReason.NAMED_STATEMENT, parse.name())));
                 }
-                if (!parse.name().isEmpty() && statements().sendParse(server, parse, frame)) {
+                if (named.sendParse(server, parse, frame)) {
                     sentInstead();
                     return;
                 }
@@ -681,14 +683,15 @@ public final class ClientSession
             case MessageType.Frontend.CLOSE -> {
                 inBatch = true;
                 Close close = Close.decode(frame.body());
-                if (close.kind() == TargetKind.STATEMENT && !statementsTracked()) {
-                    track(List.of(new SessionEffect.Unpin(PinReason.NAMED_STATEMENT, close.name())));
-                }
-                if (close.kind() == TargetKind.STATEMENT
-                        && !close.name().isEmpty()
-                        && statements().sendClose(close, frame)) {
-                    sentInstead();
-                    return;
+                if (close.kind() == TargetKind.STATEMENT) {
+                    NamedStatements named = statements();
+                    if (!named.isEnabled()) {
+                        track(List.of(new SessionEffect.Unpin(PinReason.NAMED_STATEMENT, close.name())));
+                    }
+                    if (named.sendClose(close, frame)) {
+                        sentInstead();
+                        return;
+                    }
                 }
             }
             case MessageType.Frontend.FUNCTION_CALL -> {
@@ -1093,7 +1096,6 @@ public final class ClientSession
         failedSinceReady = false;
     }
 
-    /** A request PostgreSQL skipped after an error. */
     /**
      * The client's named statements, made at the first one: most clients never name a statement, and an idle client
      * then keeps no map for them.
@@ -1105,16 +1107,12 @@ public final class ClientSession
         return statements;
     }
 
-    /** False when max-prepared-statements is 0: named statements then go through untouched (and pin). */
-    private boolean statementsTracked() {
-        return pool.settings().maxPreparedStatements() > 0;
-    }
-
     /** Closes statements evicted from {@code from} since its last ReadyForQuery; true when it wrote. */
     private boolean closeStale(ServerConnection from) {
         return statements != null && statements.closeStale(from);
     }
 
+    /** A request PostgreSQL skipped after an error. */
     @Override
     public void onSkipped(ServerReplies.Owed owed) {
         statements().onSkipped(server, owed);

@@ -1,27 +1,14 @@
 package io.pgmux.protocol.auth;
 
 import io.pgmux.protocol.ProtocolException;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
-/** Parses the {@code a=value,b=value} lists of SCRAM messages. */
+/** Reads the {@code a=value,b=value} lists of SCRAM messages. */
 final class ScramAttributes {
     private ScramAttributes() {}
 
-    static Map<Character, String> parse(String message) {
-        Map<Character, String> attributes = new LinkedHashMap<>();
-        for (String part : message.split(",", -1)) {
-            if (part.length() < 2 || part.charAt(1) != '=') {
-                throw new ProtocolException("malformed SCRAM message: attribute \"%s\"", part);
-            }
-            attributes.putIfAbsent(part.charAt(0), part.substring(2));
-        }
-        return attributes;
-    }
-
     /**
-     * Checks, as {@link #parse} does, that every part of {@code message} is an attribute, without building the map:
-     * the server side of a login reads two or three attributes of each message.
+     * Checks that every comma-separated part of {@code message} is an attribute ({@code a=value}); the two or three
+     * attributes each side reads are then found with {@link #require}, without a map per message.
      */
     static void check(String message) {
         int start = 0;
@@ -39,8 +26,17 @@ final class ScramAttributes {
         }
     }
 
-    /** The value of the first attribute {@code name} of a {@link #check checked} message, as {@link #parse} keeps it. */
+    /** The value of the first attribute {@code name} of a {@link #check checked} message (a repeated one is ignored). */
     static String require(String message, char name) {
+        String value = find(message, name);
+        if (value == null) {
+            throw new ProtocolException("malformed SCRAM message: attribute '%c' missing", name);
+        }
+        return value;
+    }
+
+    /** Like {@link #require}, but null when {@code message} has no attribute {@code name}. */
+    static String find(String message, char name) {
         int start = 0;
         while (start < message.length()) {
             int end = message.indexOf(',', start);
@@ -53,15 +49,7 @@ final class ScramAttributes {
             }
             start = end + 1;
         }
-        throw new ProtocolException("malformed SCRAM message: attribute '%c' missing", name);
-    }
-
-    static String require(Map<Character, String> attributes, char name) {
-        String value = attributes.get(name);
-        if (value == null) {
-            throw new ProtocolException("malformed SCRAM message: attribute '%c' missing", name);
-        }
-        return value;
+        return null;
     }
 
     static byte[] xor(byte[] a, byte[] b) {

@@ -11,7 +11,6 @@ import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.Map;
 
 /**
  * pgmux's side when it logs in to PostgreSQL with SCRAM-SHA-256: client-first, then client-final
@@ -55,16 +54,16 @@ public final class ScramClientExchange {
         if (clientFirstBare == null) {
             throw new IllegalStateException("clientFirst not called");
         }
-        Map<Character, String> attributes = ScramAttributes.parse(serverFirst);
-        String nonce = require(attributes, 'r');
+        ScramAttributes.check(serverFirst);
+        String nonce = require(serverFirst, 'r');
         if (!nonce.startsWith(clientNonce) || nonce.length() == clientNonce.length()) {
             throw new ProtocolException("SCRAM server nonce does not extend the client nonce");
         }
         byte[] salt;
         int iterations;
         try {
-            salt = Base64.getDecoder().decode(require(attributes, 's'));
-            iterations = Integer.parseInt(require(attributes, 'i'));
+            salt = Base64.getDecoder().decode(require(serverFirst, 's'));
+            iterations = Integer.parseInt(require(serverFirst, 'i'));
         } catch (IllegalArgumentException e) {
             throw new ProtocolException("malformed SCRAM server-first-message: %s", e.getMessage());
         }
@@ -100,13 +99,14 @@ public final class ScramClientExchange {
 
     /** Checks the server-final-message; fails when the server could not prove it knows the verifier. */
     public void verifyServerFinal(String serverFinal) {
-        Map<Character, String> attributes = ScramAttributes.parse(serverFinal);
-        if (attributes.containsKey('e')) {
-            throw new PgmuxException(SqlState.INVALID_PASSWORD, "SCRAM authentication failed: " + attributes.get('e'));
+        ScramAttributes.check(serverFinal);
+        String error = ScramAttributes.find(serverFinal, 'e');
+        if (error != null) {
+            throw new PgmuxException(SqlState.INVALID_PASSWORD, "SCRAM authentication failed: " + error);
         }
         byte[] signature;
         try {
-            signature = Base64.getDecoder().decode(require(attributes, 'v'));
+            signature = Base64.getDecoder().decode(require(serverFinal, 'v'));
         } catch (IllegalArgumentException e) {
             throw new ProtocolException("malformed SCRAM server-final-message: signature is not base64");
         }
