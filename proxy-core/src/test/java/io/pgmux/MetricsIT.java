@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.micrometer.core.instrument.Meter;
 import io.pgmux.metrics.PgmuxMeters;
@@ -45,6 +46,8 @@ class MetricsIT {
     private static final String PASSWORD = "metrics-pw";
     /** The same database, with servers reaped after a second idle. */
     private static final String REAP_DB = "it_metrics_reap";
+    /** The same database, with one server: every client takes turns on it, whatever event loop serves the client. */
+    private static final String ONE_DB = "it_metrics_one";
 
     private static final Duration DEADLINE = Duration.ofSeconds(15);
     private static final HttpClient http =
@@ -59,6 +62,7 @@ class MetricsIT {
                 + "databases {\n"
                 + database(DB, pg, "pool { size = 3 }")
                 + database(REAP_DB, pg, "dbname = " + quote(DB) + ", pool { server-idle-timeout = 1s }")
+                + database(ONE_DB, pg, "dbname = " + quote(DB) + ", pool { size = 1 }")
                 + "}";
     });
 
@@ -148,6 +152,33 @@ class MetricsIT {
             assertTrue(delta(before, block, "pgmux_received_bytes_total") > 9 * 5, "bytes from the client");
             assertTrue(delta(before, block, "pgmux_sent_bytes_total") > 9 * 6, "bytes to the client");
             assertTrue(delta(before, block, "pgmux_pool_wait_seconds_count") >= 6, "a wait per transaction");
+        }
+    }
+
+    @Test
+    void leasesToClientsOnAnotherEventLoopAreCounted() throws Exception {
+        assumeTrue(Runtime.getRuntime().availableProcessors() >= 2, "one event loop: no lease can cross loops");
+        int rounds = 4;
+        // Accepted clients go to the event loops in turn, so of three opened one after the other at least two are
+        // served by different loops; the one server of the pool lives on the loop of the client that opened it.
+        try (Connection a = pgmux.connect(ONE_DB, USER, PASSWORD);
+                Connection b = pgmux.connect(ONE_DB, USER, PASSWORD);
+                Connection c = pgmux.connect(ONE_DB, USER, PASSWORD)) {
+            Scrape before = scrape();
+            for (int round = 0; round < rounds; round++) {
+                for (Connection client : List.of(a, b, c)) {
+                    try (Statement s = client.createStatement()) {
+                        s.execute("SELECT " + round);
+                    }
+                }
+            }
+            Scrape after = scrape();
+            double leases = delta(before, after, "pgmux_transactions_total", "database", ONE_DB);
+            double crossed = delta(before, after, "pgmux_pool_cross_loop_leases_total", "database", ONE_DB);
+            assertEquals(3 * rounds, leases, "one lease per autocommit transaction");
+            // Each round, the clients on the server's loop lease it without crossing, the others (one or two) cross.
+            assertTrue(crossed >= rounds && crossed <= 2 * rounds, crossed + " of " + leases + " leases crossed loops");
+            assertEquals(1, pgmux.proxy().pool(ONE_DB, USER).counts().open(), "one server");
         }
     }
 

@@ -158,7 +158,15 @@ public enum PgmuxMeters {
             "clients kept on one server connection, by kind of session state (PinReason)",
             TagKey.DATABASE,
             TagKey.USER,
-            TagKey.REASON);
+            TagKey.REASON),
+    CROSS_LOOP_LEASES(
+            "pgmux.pool.cross.loop.leases",
+            "pgmux_pool_cross_loop_leases_total",
+            Meter.Type.COUNTER,
+            null,
+            "servers handed to a client served by another event loop than the server: each message then wakes both loops",
+            TagKey.DATABASE,
+            TagKey.USER);
 
     /** The tag keys pgmux's meters use. */
     public static final class TagKey {

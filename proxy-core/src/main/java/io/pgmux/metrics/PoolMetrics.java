@@ -49,6 +49,7 @@ public final class PoolMetrics {
     private final Counter sentBytes;
     private final Counter serverConnects;
     private final Counter serverConnectFailures;
+    private final Counter crossLoopLeases;
     private final Counter[] serverCloses = new Counter[CloseReason.values().length];
     private final Counter[] clientPins = new Counter[PinReason.values().length];
     /** Made on first use: most pools only ever see a few classes. */
@@ -78,6 +79,7 @@ public final class PoolMetrics {
             queries = PgmuxMeters.QUERIES.noopCounter(tags);
             serverConnects = PgmuxMeters.SERVER_CONNECTS.noopCounter(tags);
             serverConnectFailures = PgmuxMeters.SERVER_CONNECT_FAILURES.noopCounter(tags);
+            crossLoopLeases = PgmuxMeters.CROSS_LOOP_LEASES.noopCounter(tags);
             for (CloseReason reason : CloseReason.values()) {
                 serverCloses[reason.ordinal()] =
                         PgmuxMeters.SERVER_CLOSES.noopCounter(tags.and(PgmuxMeters.TagKey.REASON, label(reason)));
@@ -106,6 +108,7 @@ public final class PoolMetrics {
         queries = add(PgmuxMeters.QUERIES.counter(registry, tags));
         serverConnects = add(PgmuxMeters.SERVER_CONNECTS.counter(registry, tags));
         serverConnectFailures = add(PgmuxMeters.SERVER_CONNECT_FAILURES.counter(registry, tags));
+        crossLoopLeases = add(PgmuxMeters.CROSS_LOOP_LEASES.counter(registry, tags));
         for (CloseReason reason : CloseReason.values()) {
             serverCloses[reason.ordinal()] = add(
                     PgmuxMeters.SERVER_CLOSES.counter(registry, tags.and(PgmuxMeters.TagKey.REASON, label(reason))));
@@ -211,6 +214,11 @@ public final class PoolMetrics {
 
     public void serverConnectFailed() {
         serverConnectFailures.increment();
+    }
+
+    /** A server went to a client on another event loop. */
+    public void leasedAcrossLoops() {
+        crossLoopLeases.increment();
     }
 
     public void serverClosed(CloseReason reason) {

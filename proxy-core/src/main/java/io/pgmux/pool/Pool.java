@@ -453,6 +453,9 @@ public final class Pool implements ConnectionBudget.Member {
             });
             return;
         }
+        if (server.eventLoop() != waiter.eventLoop()) {
+            metrics.leasedAcrossLoops();
+        }
         answer(waiter, server, null);
     }
 
