@@ -23,11 +23,25 @@ record BenchCase(
             List.of(Services.Target.DIRECT, Services.Target.PGBOUNCER, Services.Target.PGMUX);
     static final List<Services.Target> POOLERS = List.of(Services.Target.PGBOUNCER, Services.Target.PGMUX);
 
+    /**
+     * The rate of the fixed-rate case, well below what either pooler reaches here (~10,000 tps). At full load a
+     * pooler's CPU per transaction depends on the throughput it got (more work per wake-up when busier); at a fixed
+     * rate both do the same work per second, so their CPU per transaction compares like with like.
+     */
+    static final int FIXED_RATE = 5000;
+
     /** The comparison's workloads, in the order of the targets table. */
     static List<BenchCase> all(int idleClients) {
         return List.of(
                 pgbench("select-only-16", "pgbench -S simple, 16 clients", "-S", "-M", "simple", "-c", "16"),
                 pgbench("select-only-64", "pgbench -S simple, 64 clients", "-S", "-M", "simple", "-c", "64"),
+                new BenchCase(
+                        "select-only-16-at-" + FIXED_RATE,
+                        "pgbench -S simple, 16 clients, held at " + FIXED_RATE + " tps (pooler CPU at equal work)",
+                        Tool.PGBENCH,
+                        List.of("-S", "-M", "simple", "-c", "16", "-R", Integer.toString(FIXED_RATE)),
+                        POOLERS,
+                        false),
                 pgbench(
                         "select-only-extended-64",
                         "pgbench -S -M extended, 64 clients",

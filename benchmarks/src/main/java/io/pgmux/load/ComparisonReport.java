@@ -53,6 +53,10 @@ final class ComparisonReport {
             - The pooler's CPU per transaction counts all of its threads: for pgmux that includes the JIT compiler
               and the garbage collector (every target is warmed up first with pgbench -S in all three protocols,
               then with 40 s of the harness's connection storm, so that pgmux's login path is compiled too).
+            - At full load a pooler's CPU per transaction falls as its throughput rises (more work per wake-up), so
+              the full-load rows compare poolers that did different amounts of work. The fixed-rate row
+              (`pgbench -R`) holds both at the same transactions per second: its CPU per transaction compares like
+              with like, and it is the CPU target that counts most.
             - PgBouncer is Debian's: 1.18 has no `max_prepared_statements` (1.21+), so named prepared statements in
               transaction mode (`pgbench -M prepared`) fail with it; the errors above show how.
             - Both poolers authenticate clients with SCRAM-SHA-256 against PostgreSQL's own verifier and log in to
@@ -283,7 +287,8 @@ final class ComparisonReport {
                             bytes(median(crowd, Services.Target.PGBOUNCER, Measurement::bytesPerIdleClient))),
                     with >= 0.95 * without && perIdle <= 2048);
         }
-        for (String name : List.of("select-only-64", "harness-select-only-64")) {
+        for (String name :
+                List.of("select-only-64", "harness-select-only-64", "select-only-16-at-" + BenchCase.FIXED_RATE)) {
             List<Measurement> runs = runs(name);
             if (runs != null) {
                 double pgmux = median(runs, Services.Target.PGMUX, Measurement::cpuMicrosPerTransaction);
