@@ -20,6 +20,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -420,6 +421,135 @@ class AdminConsoleIT {
                 console.query("SHOW VERSION");
                 List<WireClient.Message> reply = console.readUntilReady();
                 assertTrue(reply.stream().anyMatch(m -> m.type() == 'D'), reply::toString);
+            }
+        }
+    }
+
+    /** The message types of {@code replies} in order, ReadyForQuery with its status: {@code "1 2 D D s Z(I)"}. */
+    private static String types(List<WireClient.Message> replies) {
+        List<String> types = new ArrayList<>();
+        for (WireClient.Message m : replies) {
+            types.add(m.type() == 'Z' ? "Z(" + m.transactionStatus() + ")" : String.valueOf(m.type()));
+        }
+        return String.join(" ", types);
+    }
+
+    /** The first value of each DataRow among {@code replies}. */
+    private static List<String> firstValues(List<WireClient.Message> replies) {
+        return replies.stream()
+                .filter(m -> m.type() == 'D')
+                .map(m -> m.values().get(0))
+                .toList();
+    }
+
+    /** {@code count} times {@code type}, space-separated. */
+    private static String times(int count, String type) {
+        return String.join(" ", Collections.nCopies(count, type));
+    }
+
+    @Test
+    void executeWithARowLimitSuspendsThePortalAndTheNextExecuteReadsOn() throws Exception {
+        try (TestProxy own = TestProxy.start(
+                "auth.type = plain\nadmin.users = [\"" + ADMIN + "\"]\nauth.users {\n" + user(ADMIN, ADMIN_PW) + "}")) {
+            try (WireClient console = WireClient.login(own.port(), "pgmux", ADMIN, ADMIN_PW)) {
+                console.query("SHOW CONFIG");
+                List<String> keys = firstValues(console.readUntilReady());
+                int n = keys.size();
+                assertTrue(n > 6, keys::toString);
+
+                // Outside BEGIN: the Executes of one portal read on, and Sync ends the implicit transaction and the
+                // portal with it.
+                console.parse("", "SHOW CONFIG");
+                console.bind("p", "");
+                console.execute("p", 2);
+                console.execute("p", 3);
+                List<WireClient.Message> batches = console.sync();
+                assertEquals("1 2 D D s D D D s Z(I)", types(batches));
+                assertEquals(keys.subList(0, 5), firstValues(batches));
+                console.execute("p", 0);
+                List<WireClient.Message> ended = console.sync();
+                assertEquals("E Z(I)", types(ended));
+                assertEquals(
+                        "portal \"p\" does not exist", ended.get(0).fields().get('M'));
+
+                // Inside BEGIN, portals outlive Sync and each reads on from where it stopped.
+                console.query("BEGIN");
+                List<WireClient.Message> begin = console.readUntilReady();
+                assertEquals("C Z(T)", types(begin));
+                assertEquals("BEGIN", begin.get(0).tag());
+                console.parse("", "SHOW CONFIG");
+                console.bind("a", "");
+                console.bind("b", "");
+                console.execute("a", 2);
+                console.execute("b", 1);
+                List<WireClient.Message> firstBatches = console.sync();
+                assertEquals("1 2 2 D D s D s Z(T)", types(firstBatches));
+                assertEquals(List.of(keys.get(0), keys.get(1), keys.get(0)), firstValues(firstBatches));
+
+                console.execute("a", 0);
+                List<WireClient.Message> rest = console.sync();
+                assertEquals(times(n - 2, "D") + " C Z(T)", types(rest));
+                assertEquals(keys.subList(2, n), firstValues(rest));
+                assertEquals("SHOW", rest.get(n - 2).tag());
+                console.execute("a", 1);
+                assertEquals("C Z(T)", types(console.sync()), "a portal read to its end has no more rows");
+
+                // A limit that takes exactly the rows left still suspends, as in PostgreSQL; the next Execute ends.
+                console.execute("b", n - 1);
+                console.execute("b", 5);
+                List<WireClient.Message> exact = console.sync();
+                assertEquals(times(n - 1, "D") + " s C Z(T)", types(exact));
+                assertEquals(keys.subList(1, n), firstValues(exact));
+
+                // COMMIT ends the block and its portals.
+                console.query("COMMIT");
+                List<WireClient.Message> commit = console.readUntilReady();
+                assertEquals("C Z(I)", types(commit));
+                assertEquals("COMMIT", commit.get(0).tag());
+                console.execute("b", 0);
+                List<WireClient.Message> gone = console.sync();
+                assertEquals("34000", gone.get(0).fields().get('C'), gone::toString);
+            }
+        }
+    }
+
+    @Test
+    void pgjdbcWithAFetchSizeReadsShowClientsInBatchesWithinItsTransaction() throws Exception {
+        String appName = "fetch-size-it";
+        List<Connection> apps = new ArrayList<>();
+        try (Connection c = admin("extended")) {
+            for (int i = 0; i < 3; i++) {
+                apps.add(pgmux.proxy().connect(DB, APP, APP_PW, "ApplicationName=" + appName));
+            }
+            c.setAutoCommit(false);
+            try (Statement st = c.createStatement()) {
+                st.setFetchSize(2);
+                List<String> ports = new ArrayList<>();
+                int ours = 0;
+                try (ResultSet rs = st.executeQuery("SHOW CLIENTS")) {
+                    while (rs.next()) {
+                        ports.add(rs.getString("addr") + ":" + rs.getString("port"));
+                        ours += appName.equals(rs.getString("application_name")) ? 1 : 0;
+                    }
+                }
+                assertEquals(3, ours, "the app clients, each once: " + ports);
+                assertTrue(ports.size() >= 4, "the app clients and the console: " + ports);
+                assertEquals(ports.size(), ports.stream().distinct().count(), "no row twice: " + ports);
+
+                // The rows come two at a time from a portal, which COMMIT ends, as in PostgreSQL.
+                try (ResultSet partial = st.executeQuery("SHOW CLIENTS")) {
+                    assertTrue(partial.next());
+                    assertTrue(partial.next());
+                    c.commit();
+                    SQLException gone = assertThrows(SQLException.class, partial::next);
+                    assertEquals("34000", gone.getSQLState(), gone.toString());
+                }
+            }
+            c.setAutoCommit(true);
+            assertEquals(1, show(c, "SHOW VERSION").size(), "the console goes on");
+        } finally {
+            for (Connection app : apps) {
+                app.close();
             }
         }
     }

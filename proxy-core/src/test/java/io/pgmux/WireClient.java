@@ -156,16 +156,43 @@ final class WireClient implements AutoCloseable {
         sendTyped('Q', cstring(sql));
     }
 
+    /** Sends Parse of {@code sql} as the prepared statement {@code statement} ("" is the unnamed one). */
+    void parse(String statement, String sql) throws IOException {
+        sendTyped('P', new Bytes().cstring(statement).cstring(sql).int16(0).build());
+    }
+
+    /** Sends Bind of {@code statement} to {@code portal}: no parameters, every result column as text. */
+    void bind(String portal, String statement) throws IOException {
+        sendTyped(
+                'B',
+                new Bytes()
+                        .cstring(portal)
+                        .cstring(statement)
+                        .int16(0)
+                        .int16(0)
+                        .int16(0)
+                        .build());
+    }
+
+    /** Sends Execute of {@code portal}, at most {@code maxRows} rows (0: all). */
+    void execute(String portal, int maxRows) throws IOException {
+        sendTyped('E', new Bytes().cstring(portal).int32(maxRows).build());
+    }
+
+    /** Sends Sync and reads what the batch got, up to and including its ReadyForQuery. */
+    List<Message> sync() throws IOException {
+        sendTyped('S', new byte[0]);
+        return readUntilReady();
+    }
+
     /**
      * Sends Parse, Bind and Execute of an unnamed statement, then Flush and no Sync, so that the batch stays open;
      * returns once the statement ran (its CommandComplete).
      */
     void executeWithoutSync(String sql) throws IOException {
-        sendTyped('P', new Bytes().cstring("").cstring(sql).int16(0).build());
-        sendTyped(
-                'B',
-                new Bytes().cstring("").cstring("").int16(0).int16(0).int16(0).build());
-        sendTyped('E', new Bytes().cstring("").int32(0).build());
+        parse("", sql);
+        bind("", "");
+        execute("", 0);
         sendTyped('H', new byte[0]);
         while (true) {
             Message m = read();
@@ -284,6 +311,31 @@ final class WireClient implements AutoCloseable {
                     | ((body[offset + 1] & 0xff) << 16)
                     | ((body[offset + 2] & 0xff) << 8)
                     | (body[offset + 3] & 0xff);
+        }
+
+        /** The values of a DataRow, as text (null for NULL). */
+        List<String> values() {
+            if (type != 'D') {
+                throw new AssertionError("not a DataRow: " + this);
+            }
+            int columns = ((body[0] & 0xff) << 8) | (body[1] & 0xff);
+            List<String> values = new ArrayList<>(columns);
+            int at = 2;
+            for (int i = 0; i < columns; i++) {
+                int length = intAt(at);
+                at += 4;
+                values.add(length < 0 ? null : new String(body, at, length, StandardCharsets.UTF_8));
+                at += Math.max(length, 0);
+            }
+            return values;
+        }
+
+        /** The tag of a CommandComplete. */
+        String tag() {
+            if (type != 'C') {
+                throw new AssertionError("not a CommandComplete: " + this);
+            }
+            return new String(body, 0, body.length - 1, StandardCharsets.UTF_8);
         }
 
         /** The transaction status a ReadyForQuery reports: 'I', 'T' or 'E'. */

@@ -16,6 +16,22 @@ public sealed interface AdminCommand {
     /** {@code SET …}: accepted and ignored, so that drivers which set parameters at connect time work. */
     record Set(String text) implements AdminCommand {}
 
+    /**
+     * {@code BEGIN [...]}: opens a transaction block. The console's commands take effect at once whatever the block;
+     * it only keeps portals open across Sync, so that a driver can fetch a result in batches (pgjdbc's
+     * {@code setFetchSize} with autocommit off).
+     */
+    record Begin() implements AdminCommand {}
+
+    /** {@code COMMIT} or {@code END} ({@code [WORK | TRANSACTION]}): ends the transaction block and its portals. */
+    record Commit() implements AdminCommand {}
+
+    /**
+     * {@code ROLLBACK} or {@code ABORT} ({@code [WORK | TRANSACTION]}): ends the transaction block and its portals;
+     * nothing is undone.
+     */
+    record Rollback() implements AdminCommand {}
+
     /** An empty query string. */
     record Empty() implements AdminCommand {}
 
@@ -38,6 +54,11 @@ public sealed interface AdminCommand {
     Pattern SET = Pattern.compile("(?is)set\\s+.+");
     Pattern SHUTDOWN = Pattern.compile("(?is)shutdown");
     Pattern RELOAD = Pattern.compile("(?is)reload");
+    /** BEGIN with any transaction modes after it ({@code BEGIN READ ONLY}, as pgjdbc may send). */
+    Pattern BEGIN = Pattern.compile("(?is)begin(?:\\s+.+)?");
+
+    Pattern COMMIT = Pattern.compile("(?is)(?:commit|end)(?:\\s+(?:work|transaction))?");
+    Pattern ROLLBACK = Pattern.compile("(?is)(?:rollback|abort)(?:\\s+(?:work|transaction))?");
     /** PAUSE, RESUME, RECONNECT with an optional database name (plain or double-quoted); KILL with a required one. */
     Pattern POOL_COMMAND = Pattern.compile("(?is)(pause|resume|reconnect|kill)(?:\\s+(\"[^\"]+\"|\\S+))?");
 
@@ -62,6 +83,15 @@ public sealed interface AdminCommand {
         }
         if (RELOAD.matcher(text).matches()) {
             return Optional.of(new Reload());
+        }
+        if (BEGIN.matcher(text).matches()) {
+            return Optional.of(new Begin());
+        }
+        if (COMMIT.matcher(text).matches()) {
+            return Optional.of(new Commit());
+        }
+        if (ROLLBACK.matcher(text).matches()) {
+            return Optional.of(new Rollback());
         }
         Matcher pool = POOL_COMMAND.matcher(text);
         if (pool.matches()) {

@@ -23,11 +23,13 @@ import io.pgmux.protocol.message.NoData;
 import io.pgmux.protocol.message.ParameterStatus;
 import io.pgmux.protocol.message.Parse;
 import io.pgmux.protocol.message.ParseComplete;
+import io.pgmux.protocol.message.PortalSuspended;
 import io.pgmux.protocol.message.Query;
 import io.pgmux.protocol.message.ReadyForQuery;
 import io.pgmux.protocol.message.RowDescription;
 import io.pgmux.protocol.message.RowDescription.Column;
 import io.pgmux.protocol.message.TargetKind;
+import io.pgmux.protocol.message.TransactionStatus;
 import io.pgmux.protocol.message.Wire;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -45,8 +47,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One admin client's console: answers the simple Query and the extended protocol (Parse/Bind/Describe/Execute/Sync)
- * with RowDescription/DataRow/CommandComplete built from snapshots (PgBouncer's column names). Touched only on the
- * client's event loop; it writes to the client channel itself.
+ * with RowDescription/DataRow/CommandComplete built from snapshots (PgBouncer's column names). Portals live as in
+ * PostgreSQL: an Execute with a row limit sends that many rows and PortalSuspended, the next Execute goes on; outside
+ * a BEGIN block every portal ends at Sync (the end of the implicit transaction), inside one at COMMIT or ROLLBACK.
+ * Touched only on the client's event loop; it writes to the client channel itself.
  */
 public final class AdminConsole {
     private static final Logger log = LoggerFactory.getLogger(AdminConsole.class);
@@ -69,12 +73,15 @@ public final class AdminConsole {
     private boolean running;
     /** Prepared statements by name ("" is the unnamed one): their SQL. */
     private final Map<String, String> statements = new HashMap<>();
-    /** Portals by name: their SQL and the result formats the client asked for. */
-    private final Map<String, Portal> portals = new HashMap<>();
+    /** Portals by name ("" is the unnamed one). */
+    private final Map<String, AdminPortal> portals = new HashMap<>();
+    /**
+     * {@link TransactionStatus#IN_TRANSACTION} between BEGIN and COMMIT/ROLLBACK, else {@link TransactionStatus#IDLE};
+     * never {@link TransactionStatus#FAILED}: an error aborts nothing here, the block goes on.
+     */
+    private TransactionStatus transaction = TransactionStatus.IDLE;
     /** An error in an extended-protocol batch: messages are ignored up to Sync, as PostgreSQL does. */
     private boolean skipUntilSync;
-
-    private record Portal(String sql, short[] resultFormats) {}
 
     /**
      * A console for the client on {@code channel}; {@code violation} ends that client's session when it sends a
@@ -146,8 +153,7 @@ public final class AdminConsole {
                 }
                 case MessageType.Frontend.SYNC -> {
                     skipUntilSync = false;
-                    portals.remove("");
-                    write(ReadyForQuery.IDLE);
+                    writeReadyForQuery();
                 }
                 case MessageType.Frontend.FLUSH -> {}
                 default ->
@@ -187,7 +193,7 @@ public final class AdminConsole {
         }
         writeError(error);
         if (type == MessageType.Frontend.QUERY) {
-            write(ReadyForQuery.IDLE);
+            writeReadyForQuery();
         } else if (type != MessageType.Frontend.SYNC) {
             skipUntilSync = true;
         }
@@ -197,11 +203,8 @@ public final class AdminConsole {
         CompletableFuture<AdminTable> pending = runLater(sql);
         if (pending != null) {
             answerWhenDone(pending, MessageType.Frontend.QUERY, table -> {
-                if (table.hasResult()) {
-                    write(new RowDescription(table.columns()));
-                }
-                writeRows(table, new short[0]);
-                write(ReadyForQuery.IDLE);
+                writeQueryResult(table);
+                writeReadyForQuery();
             });
             return;
         }
@@ -209,13 +212,30 @@ public final class AdminConsole {
         if (table == null) {
             writeEmptyQuery();
         } else {
-            if (table.hasResult()) {
-                write(new RowDescription(table.columns()));
-            }
-            writeRows(table, new short[0]);
+            writeQueryResult(table);
         }
-        write(ReadyForQuery.IDLE);
+        writeReadyForQuery();
         afterCommand(sql);
+    }
+
+    /** The whole answer to a simple Query's command: RowDescription for a result set, every row, CommandComplete. */
+    private void writeQueryResult(AdminTable table) {
+        if (table.hasResult()) {
+            write(new RowDescription(table.columns()));
+        }
+        writeRows(table, table.rows(), new short[0]);
+        writeCommandComplete(table, table.rows().size());
+    }
+
+    /**
+     * ReadyForQuery with the transaction status. Outside a BEGIN block this ends the implicit transaction, and every
+     * portal with it, as in PostgreSQL.
+     */
+    private void writeReadyForQuery() {
+        if (transaction == TransactionStatus.IDLE) {
+            portals.clear();
+        }
+        write(new ReadyForQuery(transaction));
     }
 
     private void onBind(Bind bind) {
@@ -224,7 +244,7 @@ public final class AdminConsole {
             throw new PgmuxException(
                     SqlState.INVALID_SQL_STATEMENT_NAME, "prepared statement \"%s\" does not exist", bind.statement());
         }
-        portals.put(bind.portal(), new Portal(sql, bind.resultFormats()));
+        portals.put(bind.portal(), new AdminPortal(sql, bind.resultFormats()));
         write(BindComplete.INSTANCE);
     }
 
@@ -246,7 +266,7 @@ public final class AdminConsole {
                 Wire.end(out, at);
             });
         } else {
-            Portal portal = portals.get(describe.name());
+            AdminPortal portal = portals.get(describe.name());
             if (portal == null) {
                 throw new PgmuxException(SqlState.INVALID_CURSOR_NAME, "portal \"%s\" does not exist", describe.name());
             }
@@ -261,14 +281,24 @@ public final class AdminConsole {
         }
     }
 
+    /**
+     * Runs the portal's command, or for a SHOW that already ran in it, sends the next rows of that snapshot: at most
+     * {@code maxRows} of them, then PortalSuspended when the limit was reached (even with no row left, as PostgreSQL
+     * does), else CommandComplete.
+     */
     private void onExecute(Execute execute) {
-        Portal portal = portals.get(execute.portal());
+        AdminPortal portal = portals.get(execute.portal());
         if (portal == null) {
             throw new PgmuxException(SqlState.INVALID_CURSOR_NAME, "portal \"%s\" does not exist", execute.portal());
         }
+        if (portal.result().isPresent()) {
+            writeBatch(portal, execute.maxRows());
+            return;
+        }
         CompletableFuture<AdminTable> pending = runLater(portal.sql());
         if (pending != null) {
-            answerWhenDone(pending, MessageType.Frontend.EXECUTE, table -> writeRows(table, portal.resultFormats()));
+            answerWhenDone(
+                    pending, MessageType.Frontend.EXECUTE, table -> answerExecute(portal, table, execute.maxRows()));
             return;
         }
         AdminTable table = run(portal.sql());
@@ -276,8 +306,29 @@ public final class AdminConsole {
             writeEmptyQuery();
             return;
         }
-        writeRows(table, portal.resultFormats());
+        answerExecute(portal, table, execute.maxRows());
         afterCommand(portal.sql());
+    }
+
+    /** The first answer of {@code portal}: a result set is kept in the portal, for the Executes that read on. */
+    private void answerExecute(AdminPortal portal, AdminTable table, int maxRows) {
+        if (table.hasResult()) {
+            portal.open(table);
+            writeBatch(portal, maxRows);
+        } else {
+            writeCommandComplete(table, 0);
+        }
+    }
+
+    private void writeBatch(AdminPortal portal, int maxRows) {
+        AdminTable table = portal.result().orElseThrow();
+        List<List<Object>> batch = portal.fetch(maxRows);
+        writeRows(table, batch, portal.resultFormats());
+        if (maxRows > 0 && batch.size() == maxRows) {
+            write(PortalSuspended.INSTANCE);
+        } else {
+            writeCommandComplete(table, batch.size());
+        }
     }
 
     /** The columns a statement would return, without running it (SHUTDOWN is not run to be described). */
@@ -356,6 +407,15 @@ public final class AdminConsole {
         if (command instanceof AdminCommand.Set) {
             return AdminTable.command("SET");
         }
+        if (command instanceof AdminCommand.Begin) {
+            transaction = TransactionStatus.IN_TRANSACTION;
+            return AdminTable.command("BEGIN");
+        }
+        if (command instanceof AdminCommand.Commit || command instanceof AdminCommand.Rollback) {
+            transaction = TransactionStatus.IDLE;
+            portals.clear();
+            return AdminTable.command(command instanceof AdminCommand.Commit ? "COMMIT" : "ROLLBACK");
+        }
         if (command instanceof AdminCommand.Shutdown) {
             return AdminTable.command("SHUTDOWN");
         }
@@ -396,9 +456,10 @@ public final class AdminConsole {
 
     // ---- writing ----------------------------------------------------------------------------------
 
-    private void writeRows(AdminTable table, short[] formats) {
+    /** DataRows of {@code rows}, which are {@code table}'s or some of them. */
+    private void writeRows(AdminTable table, List<List<Object>> rows, short[] formats) {
         int columns = table.columns().size();
-        for (List<Object> row : table.rows()) {
+        for (List<Object> row : rows) {
             write(out -> {
                 int at = Wire.begin(out, MessageType.Backend.DATA_ROW);
                 out.writeShort(columns);
@@ -416,11 +477,15 @@ public final class AdminConsole {
                 Wire.end(out, at);
             });
         }
+    }
+
+    /**
+     * CommandComplete with the table's tag; a result set other than SHOW's adds the rows sent by this Execute (the
+     * last batch only, as PostgreSQL counts).
+     */
+    private void writeCommandComplete(AdminTable table, int rowsSent) {
         String tag = table.tag();
-        write(new CommandComplete(
-                table.hasResult() && !tag.equals("SHOW")
-                        ? tag + " " + table.rows().size()
-                        : tag));
+        write(new CommandComplete(table.hasResult() && !tag.equals("SHOW") ? tag + " " + rowsSent : tag));
     }
 
     /** Binary (1) is honoured for int8 columns only; text columns are always sent as text. */

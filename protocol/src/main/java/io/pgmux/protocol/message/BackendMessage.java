@@ -15,4 +15,5 @@ public sealed interface BackendMessage extends Message
                 ParseComplete,
                 BindComplete,
                 CloseComplete,
-                NoData {}
+                NoData,
+                PortalSuspended {}

@@ -240,7 +240,8 @@ final class MessageExamples {
                 new Example("ParseComplete", ParseComplete.INSTANCE, '1', null, -1),
                 new Example("BindComplete", BindComplete.INSTANCE, '2', null, -1),
                 new Example("CloseComplete", CloseComplete.INSTANCE, '3', null, -1),
-                new Example("NoData", NoData.INSTANCE, 'n', null, -1));
+                new Example("NoData", NoData.INSTANCE, 'n', null, -1),
+                new Example("PortalSuspended", PortalSuspended.INSTANCE, 's', null, -1));
     }
 
     private static Example auth(String name, Authentication message, int shortestBody) {
