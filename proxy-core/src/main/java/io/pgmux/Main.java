@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
@@ -104,7 +105,14 @@ public final class Main {
         return switch (command) {
             case "run" -> runProxy(configFile.or(Main::defaultConfigFile), err);
             case "check" -> check(configFile.or(Main::defaultConfigFile), out, err);
-            case "demo" -> demo(Optional.ofNullable(demoPort), out, err);
+            case "demo" ->
+                demo(
+                        Optional.ofNullable(demoPort),
+                        System.getenv(),
+                        System.getProperties(),
+                        TestPostgres::start,
+                        out,
+                        err);
             default -> {
                 err.println("pgmux: unknown command " + command);
                 err.print(usage());
@@ -210,10 +218,32 @@ public final class Main {
                 properties);
     }
 
-    private static int demo(Optional<Integer> port, PrintStream out, PrintStream err) {
+    // The demo's PostgreSQL address before there is one: the settings are checked with it, so that a bad PGMUX_* or
+    // -Dpgmux.* override is reported before the slow PostgreSQL start rather than after it.
+    private static final String PLACEHOLDER_HOST = "127.0.0.1";
+    private static final int PLACEHOLDER_PORT = 5432;
+
+    /**
+     * {@code pgmux demo}: checks the settings ({@code env}, {@code systemProperties}, TLS files) first, and only when they
+     * are usable starts PostgreSQL with {@code startPostgres}, then pgmux in front of it until SIGTERM or SIGINT.
+     */
+    static int demo(
+            Optional<Integer> port,
+            Map<String, String> env,
+            Properties systemProperties,
+            Supplier<TestPostgres> startPostgres,
+            PrintStream out,
+            PrintStream err) {
+        try {
+            TlsContexts.from(demoConfig(PLACEHOLDER_HOST, PLACEHOLDER_PORT, port, env, systemProperties)
+                    .tls());
+        } catch (ConfigException e) {
+            printProblems(e, err);
+            return EXIT_USAGE;
+        }
         TestPostgres postgres;
         try {
-            postgres = TestPostgres.start();
+            postgres = startPostgres.get();
             postgres.createUser("demo", "demo");
             postgres.createDatabase("demo", "demo");
             try (Connection c = postgres.connect("demo");
@@ -227,7 +257,7 @@ public final class Main {
         PgmuxConfig config;
         TlsContexts tls;
         try {
-            config = demoConfig(postgres.host(), postgres.port(), port, System.getenv(), System.getProperties());
+            config = demoConfig(postgres.host(), postgres.port(), port, env, systemProperties);
             tls = TlsContexts.from(config.tls());
         } catch (ConfigException e) {
             printProblems(e, err);

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,14 +27,21 @@ class MainTest {
 
     private record Result(int status, String out, String err) {}
 
-    private static Result run(String... args) {
+    /** A run of the command line that prints to {@code out} and {@code err} and returns the exit status. */
+    private interface Command {
+        int run(PrintStream out, PrintStream err);
+    }
+
+    private static Result capture(Command command) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = Main.run(
-                args,
-                new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
+        int status = command.run(
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
         return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    private static Result run(String... args) {
+        return capture((out, err) -> Main.run(args, out, err));
     }
 
     @Test
@@ -79,6 +87,26 @@ class MainTest {
         assertTrue(
                 e.problems().toString().contains("PGMUX_LISTEN_PROT"),
                 e.problems().toString());
+    }
+
+    /** Starting PostgreSQL takes seconds: a bad override is reported before, and nothing is started. */
+    @Test
+    void demoRefusesABadOverrideBeforeStartingPostgresql() {
+        AtomicInteger starts = new AtomicInteger();
+        Result r = capture((out, err) -> Main.demo(
+                Optional.empty(),
+                Map.of("PGMUX_LISTEN_PORT", "abc"),
+                new Properties(),
+                () -> {
+                    starts.incrementAndGet();
+                    throw new IllegalStateException("the demo started PostgreSQL");
+                },
+                out,
+                err));
+        assertEquals(2, r.status(), r.err());
+        assertEquals(0, starts.get(), "PostgreSQL was started: " + r.err());
+        assertTrue(r.err().contains("env PGMUX_LISTEN_PORT: listen.port must be a whole number, got \"abc\""), r.err());
+        assertEquals("", r.out());
     }
 
     @Test
