@@ -960,11 +960,8 @@ public final class ClientSession
                         replies.advance(type);
                         continue;
                     }
-                    if (status == TransactionStatus.IDLE) {
-                        if (session.commit(failedSinceReady)) {
-                            forgetAppliedSettings(from);
-                        }
-                        if (session.isPinned()) {}
+                    if (status == TransactionStatus.IDLE && session.commit(failedSinceReady)) {
+                        forgetAppliedSettings(from);
                     }
                     failedSinceReady = false;
                 }
