@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Direct PostgreSQL vs PgBouncer vs pgmux, alternating, with pgbench and the pgmux-bench harness; writes
 # benchmarks/RESULTS.md (+ benchmarks/charts/*.svg) and keeps raw logs in benchmarks/results/<timestamp>/.
+# In select-only-16, select-only-16-at-5000 and select1-latency a fourth target, the Netty relay
+# (io.pgmux.load.ByteRelay: one PostgreSQL connection per client, bytes copied both ways), shows the floor under
+# any Netty proxy: what Netty and the kernel cost before pgmux does any work of its own.
 #   benchmarks/compare.sh                 # full run: 3 repetitions × 60 s per workload and target (~1.5 h)
 #   benchmarks/compare.sh --quick         # 3 × 10 s (~25 min), a preliminary run
 #   benchmarks/compare.sh --help          # every option

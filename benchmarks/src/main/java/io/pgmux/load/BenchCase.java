@@ -9,7 +9,8 @@ import java.util.List;
  * @param title what the row says in RESULTS.md
  * @param tool which program runs it
  * @param args its arguments (host, port, user, duration and output are added per run)
- * @param targets which targets it runs against (direct PostgreSQL cannot hold an idle crowd)
+ * @param targets which targets it runs against, in this order (direct PostgreSQL cannot hold an idle crowd; the
+ *     relay only where one PostgreSQL connection per client is the same regime as a pooler's 20)
  * @param pinned run the load generator, and the pooler, on core 1 only
  */
 record BenchCase(
@@ -24,6 +25,17 @@ record BenchCase(
     static final List<Services.Target> POOLERS = List.of(Services.Target.PGBOUNCER, Services.Target.PGMUX);
 
     /**
+     * With the {@link ByteRelay} last: 16 clients or fewer, so that its one PostgreSQL connection per client is no
+     * more than a pooler's 20. With 64 clients or more it would run 64 backends against the poolers' 20, and it has
+     * no idle crowd or logins of its own to measure.
+     */
+    static final List<Services.Target> ALL_AND_RELAY =
+            List.of(Services.Target.DIRECT, Services.Target.PGBOUNCER, Services.Target.PGMUX, Services.Target.RELAY);
+
+    static final List<Services.Target> POOLERS_AND_RELAY =
+            List.of(Services.Target.PGBOUNCER, Services.Target.PGMUX, Services.Target.RELAY);
+
+    /**
      * The rate of the fixed-rate case, well below what either pooler reaches here (~10,000 tps). At full load a
      * pooler's CPU per transaction depends on the throughput it got (more work per wake-up when busier); at a fixed
      * rate both do the same work per second, so their CPU per transaction compares like with like.
@@ -33,14 +45,20 @@ record BenchCase(
     /** The comparison's workloads, in the order of the targets table. */
     static List<BenchCase> all(int idleClients) {
         return List.of(
-                pgbench("select-only-16", "pgbench -S simple, 16 clients", "-S", "-M", "simple", "-c", "16"),
+                new BenchCase(
+                        "select-only-16",
+                        "pgbench -S simple, 16 clients",
+                        Tool.PGBENCH,
+                        List.of("-S", "-M", "simple", "-c", "16"),
+                        ALL_AND_RELAY,
+                        false),
                 pgbench("select-only-64", "pgbench -S simple, 64 clients", "-S", "-M", "simple", "-c", "64"),
                 new BenchCase(
                         "select-only-16-at-" + FIXED_RATE,
                         "pgbench -S simple, 16 clients, held at " + FIXED_RATE + " tps (pooler CPU at equal work)",
                         Tool.PGBENCH,
                         List.of("-S", "-M", "simple", "-c", "16", "-R", Integer.toString(FIXED_RATE)),
-                        POOLERS,
+                        POOLERS_AND_RELAY,
                         false),
                 pgbench(
                         "select-only-extended-64",
@@ -58,7 +76,7 @@ record BenchCase(
                         "SELECT 1, 1 client, pinned to core 1 (harness)",
                         Tool.HARNESS,
                         List.of("--workload", "select1", "--clients", "1", "--threads", "1"),
-                        ALL,
+                        ALL_AND_RELAY,
                         true),
                 pgbench("connect-storm-32", "pgbench -C -S, 32 clients (logins/s)", "-C", "-S", "-c", "32"),
                 harnessStorm(),

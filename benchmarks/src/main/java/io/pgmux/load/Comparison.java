@@ -18,9 +18,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * {@code bin/pgmux-bench compare} (benchmarks/compare.sh): starts PostgreSQL, PgBouncer and pgmux, runs every
- * {@link BenchCase} against direct / PgBouncer / pgmux alternating (A B C A B C ...) for a number of repetitions,
- * profiles pgmux with JFR, and writes RESULTS.md with raw numbers, medians, ratios and the targets.
+ * {@code bin/pgmux-bench compare} (benchmarks/compare.sh): starts PostgreSQL, PgBouncer and pgmux (and the
+ * {@link ByteRelay} when a selected case uses it), runs every {@link BenchCase} against direct / PgBouncer / pgmux
+ * (/ relay) alternating (A B C A B C ...) for a number of repetitions, profiles pgmux with JFR, and writes RESULTS.md
+ * with raw numbers, medians, ratios and the targets.
  */
 public final class Comparison {
     /** The login-path warm-up per target: about 100,000 logins at pgmux's rate on two cores. */
@@ -78,12 +79,11 @@ public final class Comparison {
         commit = ComparisonReport.firstLine(
                 List.of("git", "-C", options.repo().toString(), "describe", "--always", "--dirty"));
         log("work directory " + work + ", pgmux " + commit);
-        services.start(options.repo(), options.scale(), this::log);
-        warmUp();
+        List<BenchCase> cases = options.cases();
+        List<Services.Target> targets = targets(cases);
+        services.start(options.repo(), options.scale(), targets, this::log);
+        warmUp(targets);
         Map<BenchCase, List<Measurement>> results = new LinkedHashMap<>();
-        List<BenchCase> cases = BenchCase.all(options.idleClients()).stream()
-                .filter(c -> options.only().isEmpty() || options.only().contains(c.name()))
-                .toList();
         for (BenchCase c : cases) {
             List<Measurement> runs = new ArrayList<>();
             for (int rep = 1; rep <= options.reps(); rep++) {
@@ -92,7 +92,7 @@ public final class Comparison {
                     runs.add(m);
                     log(String.format(
                             Locale.ROOT,
-                            "%-24s %-9s rep %d: %10.1f tps  latency %8.3f ms  errors %d  cpu %s µs/tx",
+                            "%-24s %-11s rep %d: %10.1f tps  latency %8.3f ms  errors %d  cpu %s µs/tx",
                             c.name(),
                             target.title,
                             rep,
@@ -110,18 +110,33 @@ public final class Comparison {
     }
 
     /**
+     * The targets to start and warm up: direct, PgBouncer and pgmux always (the warm-up of one warms PostgreSQL for
+     * all), the relay only when one of {@code cases} runs against it.
+     */
+    static List<Services.Target> targets(List<BenchCase> cases) {
+        List<Services.Target> targets = new ArrayList<>(BenchCase.ALL);
+        if (cases.stream().anyMatch(c -> c.targets().contains(Services.Target.RELAY))) {
+            targets.add(Services.Target.RELAY);
+        }
+        return targets;
+    }
+
+    /**
      * Load before the first measured run, so that no target is measured cold: pgmux's JIT compiles its hot path
      * (and its compiler threads' CPU would count as pgmux's), PostgreSQL fills its caches.
      */
-    private void warmUp() throws IOException, InterruptedException {
+    private void warmUp(List<Services.Target> targets) throws IOException, InterruptedException {
         int seconds = pgbenchWarmupSeconds(options);
-        for (Services.Target target : BenchCase.ALL) {
+        for (Services.Target target : targets) {
             for (String mode : WARMUP_MODES) {
                 log("warming up " + target.title + " (pgbench -S -M " + mode + ", " + seconds + " s)");
                 List<String> command = new ArrayList<>(List.of(services.pgbenchPath(), "-S", "-M", mode));
                 command.addAll(List.of("-c", "16"));
                 command.addAll(pgbenchTail(target, seconds, 2));
                 services.run(command, work.resolve("warmup.log"), seconds + 30L);
+            }
+            if (!warmsUpLogins(target)) {
+                continue;
             }
             // The login path: pgbench -C logs in only ~220 times a second (its own PBKDF2 per connection), a few
             // thousand logins in the time, while pgmux's JIT needs tens of thousands before the login path is
@@ -147,19 +162,26 @@ public final class Comparison {
         return Math.max(20, Math.min(30, options.durationSeconds()));
     }
 
-    /** How many runs {@link #warmUp} makes per target: pgbench in each mode, then the harness storm. */
-    static int warmUpRunsPerTarget() {
-        return WARMUP_MODES.size() + 1;
+    /**
+     * Whether {@link #warmUp} runs the harness storm against {@code target}: not against the relay, which logs in
+     * to nothing itself and runs in no case that connects per transaction.
+     */
+    private static boolean warmsUpLogins(Services.Target target) {
+        return target != Services.Target.RELAY;
+    }
+
+    /** How many runs {@link #warmUp} makes against {@code target}: pgbench in each mode, then the harness storm. */
+    static int warmUpRuns(Services.Target target) {
+        return WARMUP_MODES.size() + (warmsUpLogins(target) ? 1 : 0);
     }
 
     /**
-     * The seconds of load of those runs, per target; the harness storm warms up for {@code --warmup} first, as every
-     * harness run does.
+     * The seconds of load of those runs; the harness storm warms up for {@code --warmup} first, as every harness run
+     * does.
      */
-    static long warmUpSecondsPerTarget(ComparisonOptions options) {
+    static long warmUpSeconds(ComparisonOptions options, Services.Target target) {
         return WARMUP_MODES.size() * (long) pgbenchWarmupSeconds(options)
-                + STORM_WARMUP_SECONDS
-                + options.warmupSeconds();
+                + (warmsUpLogins(target) ? STORM_WARMUP_SECONDS + options.warmupSeconds() : 0);
     }
 
     /** One run; a run that fails is a measurement with its errors, never an exception. */

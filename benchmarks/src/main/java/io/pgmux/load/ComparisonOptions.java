@@ -25,6 +25,8 @@ record ComparisonOptions(
               --quick            3 repetitions of 10 s per workload and target (a preliminary run)
               --duration S       seconds per run                                  (60)
               --reps N           repetitions, alternating direct / PgBouncer / pgmux (3)
+                                 (/ Netty relay, a bare byte relay with one PostgreSQL connection per
+                                 client, in select-only-16, select-only-16-at-5000, select1-latency)
               --idle N           idle clients of the idle-crowd case                (15000)
               --scale N          pgbench scale                                      (10)
               --only A,B         only these cases (names as in RESULTS.md)
@@ -83,6 +85,13 @@ record ComparisonOptions(
         }
         int warmup = Math.max(1, Math.min(5, duration / 5));
         return new ComparisonOptions(duration, warmup, reps, idle, scale, only, profile, note, repo, out, work);
+    }
+
+    /** The cases to run: every case, or those {@code --only} names, in the order of the targets table. */
+    List<BenchCase> cases() {
+        return BenchCase.all(idleClients).stream()
+                .filter(c -> only.isEmpty() || only.contains(c.name()))
+                .toList();
     }
 
     /**

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -42,7 +43,7 @@ final class ComparisonReport {
         this.finished = finished;
     }
 
-    /** What holds for every run of this comparison, whatever the numbers. */
+    /** What holds for every run of this comparison, whatever the numbers; {@link #howToRead} adds the relay. */
     static final String HOW_TO_READ =
             """
             ## How to read this
@@ -72,6 +73,41 @@ final class ComparisonReport {
             - Direct PostgreSQL cannot hold the idle crowd (max_connections 200): those cells are n/a.
 
             """;
+
+    /** The "how to read" point about the relay, for a run that has it. */
+    static final String RELAY_HOW_TO_READ =
+            """
+            - The Netty relay (`io.pgmux.load.ByteRelay`, in benchmarks/) is not a pooler and has no targets: it pairs
+              each client with its own PostgreSQL connection and copies bytes both ways, with no parsing, pool, login
+              or metrics, on pgmux's Netty transport with as many event loops. It is the floor under any Netty proxy:
+              what Netty and the kernel cost before a proxy does any work of its own. pgmux minus the relay is
+              pgmux's own work (framing, pooling, session state, meters); the relay against PgBouncer is Netty's
+              cost against PgBouncer's event loop in C. It runs only with 16 clients or one, where its PostgreSQL
+              connection per client makes no more backends than a pooler's 20; its figures are context in the
+              targets table and never change a PASS or FAIL. It is warmed up with pgbench like the others, but
+              without the connection storm: it logs in to nothing itself.
+            """;
+
+    /** {@link #HOW_TO_READ}, with the relay's point when this run measured it. */
+    String howToRead() {
+        if (!hasRelay()) {
+            return HOW_TO_READ;
+        }
+        int end = HOW_TO_READ.stripTrailing().length() + 1;
+        return HOW_TO_READ.substring(0, end) + RELAY_HOW_TO_READ + HOW_TO_READ.substring(end);
+    }
+
+    /** Whether some case of this run ran against the relay. */
+    private boolean hasRelay() {
+        return !relayCases().isEmpty();
+    }
+
+    private List<String> relayCases() {
+        return results.keySet().stream()
+                .filter(c -> c.targets().contains(Services.Target.RELAY))
+                .map(BenchCase::name)
+                .toList();
+    }
 
     void write(Path file) throws IOException, InterruptedException {
         ComparisonOptions o = comparison.options;
@@ -107,11 +143,20 @@ final class ComparisonReport {
                 "transaction mode, " + Services.POOL_SIZE + " server connections, SCRAM-SHA-256 with"
                         + " PostgreSQL's own verifier (pass-through to PostgreSQL), max client connections "
                         + Services.MAX_CLIENTS);
+        if (hasRelay()) {
+            row(
+                    md,
+                    "Netty relay",
+                    "`io.pgmux.load.ByteRelay` from the same pgmux-bench.jar and JVM: one PostgreSQL connection per"
+                            + " client, bytes copied both ways, nothing parsed; in " + String.join(", ", relayCases())
+                            + " only");
+        }
         row(
                 md,
                 "runs",
                 o.reps() + " repetitions × " + o.durationSeconds() + " s per workload and target,"
-                        + " alternating direct → PgBouncer → pgmux; pgbench scale " + o.scale()
+                        + " alternating direct → PgBouncer → pgmux" + (hasRelay() ? " → Netty relay" : "")
+                        + "; pgbench scale " + o.scale()
                         + ", -j 2 (-j = clients with -M prepared: pgbench's blocking PQprepare would stall a"
                         + " thread's other clients); harness warm-up "
                         + o.warmupSeconds() + " s");
@@ -119,8 +164,8 @@ final class ComparisonReport {
         md.append("\nMedians of the repetitions; ratios are pgmux's median over the other's median. Differences"
                 + " under 10% are noise, more so on a shared machine.\n\n");
 
-        md.append("## Targets\n\n| workload | target | measured | result |\n|---|---|---|---|\n");
-        targets(md);
+        md.append("## Targets\n\n");
+        md.append(targetsTable());
 
         md.append("\n## Medians per workload\n\n");
         md.append("| workload | target | tps (median) | min..max | latency ms | p99 ms | errors | CPU µs/tx"
@@ -147,7 +192,12 @@ final class ComparisonReport {
                 + " time (/proc/PID/stat) over the run divided by its transactions (n/a for direct). Memory per idle"
                 + " client: pgmux's heap after a full GC plus direct memory (`jcmd PID GC.run`, then /metrics), PgBouncer's"
                 + " RSS growth, each divided by the idle clients.\n\n");
-        md.append("![throughput](charts/tps.svg)\n\n![latency](charts/latency.svg)\n\n");
+        String charts = chartPrefix(file);
+        md.append("![throughput](charts/")
+                .append(charts)
+                .append("tps.svg)\n\n![latency](charts/")
+                .append(charts)
+                .append("latency.svg)\n\n");
 
         md.append("## Errors\n\n");
         boolean anyErrors = false;
@@ -195,20 +245,32 @@ final class ComparisonReport {
         comparison.commands.forEach(
                 (k, v) -> md.append("# ").append(k).append("\n").append(v).append("\n"));
         md.append("```\n\n");
-        md.append(HOW_TO_READ);
+        md.append(howToRead());
         md.append("## Where pgmux's CPU goes\n\n");
         if (profile.isEmpty()) {
             md.append("Not profiled in this run (--no-profile).\n");
         } else {
             profile.forEach(l -> md.append(l).append("\n"));
         }
-        Files.createDirectories(file.getParent().resolve("charts"));
         Files.writeString(file, md.toString());
-        writeCharts(file.getParent().resolve("charts"));
+        writeCharts(file.getParent().resolve("charts"), charts);
     }
 
-    private void targets(StringBuilder md) {
-        ratioTarget(md, "select-only-16", "pgbench -S simple, 16 clients", 1.15);
+    /**
+     * The targets with PASS/FAIL. The relay's figures are added to the measured text of its cases and never enter a
+     * result.
+     */
+    String targetsTable() {
+        StringBuilder md = new StringBuilder("| workload | target | measured | result |\n|---|---|---|---|\n");
+        ratioTarget(
+                md,
+                "select-only-16",
+                "pgbench -S simple, 16 clients",
+                1.15,
+                runs -> relayNote(
+                        runs,
+                        x(ratio(runs, Services.Target.RELAY, Services.Target.PGBOUNCER, Measurement::tps))
+                                + " PgBouncer"));
         ratioTarget(md, "select-only-64", "pgbench -S simple, 64 clients", 1.15);
         ratioTarget(md, "select-only-extended-64", "pgbench -S -M extended, 64 clients", 1.15);
         List<Measurement> prepared = runs("prepared-64");
@@ -243,16 +305,18 @@ final class ComparisonReport {
             double direct = median(latency, Services.Target.DIRECT, Measurement::latencyMillis);
             double pgmux = median(latency, Services.Target.PGMUX, Measurement::latencyMillis) - direct;
             double bouncer = median(latency, Services.Target.PGBOUNCER, Measurement::latencyMillis) - direct;
+            double relay = median(latency, Services.Target.RELAY, Measurement::latencyMillis) - direct;
             result(
                     md,
                     "added latency of SELECT 1, 1 client, pinned",
                     "≤ PgBouncer's",
                     String.format(
-                            Locale.ROOT,
-                            "pgmux +%.1f µs, PgBouncer +%.1f µs (p50 over direct %.1f µs)",
-                            pgmux * 1000,
-                            bouncer * 1000,
-                            direct * 1000),
+                                    Locale.ROOT,
+                                    "pgmux +%.1f µs, PgBouncer +%.1f µs (p50 over direct %.1f µs)",
+                                    pgmux * 1000,
+                                    bouncer * 1000,
+                                    direct * 1000)
+                            + relayNote(latency, String.format(Locale.ROOT, "+%.1f µs", relay * 1000)),
                     pgmux <= bouncer);
         }
         // pgbench -C measures pgbench's own PBKDF2 (see HOW_TO_READ); the harness storm measures the poolers.
@@ -297,10 +361,20 @@ final class ComparisonReport {
                         md,
                         "pooler CPU per select-only transaction (" + name + ")",
                         "≤ PgBouncer's",
-                        String.format(Locale.ROOT, "pgmux %s µs, PgBouncer %s µs", f1(pgmux), f1(bouncer)),
+                        String.format(Locale.ROOT, "pgmux %s µs, PgBouncer %s µs", f1(pgmux), f1(bouncer))
+                                + relayNote(
+                                        runs,
+                                        f1(median(runs, Services.Target.RELAY, Measurement::cpuMicrosPerTransaction))
+                                                + " µs"),
                         pgmux <= bouncer);
             }
         }
+        return md.toString();
+    }
+
+    /** " (Netty relay: {@code figure})" for a case that ran against the relay, "" for one that did not. */
+    private static String relayNote(List<Measurement> runs, String figure) {
+        return of(runs, Services.Target.RELAY).isEmpty() ? "" : " (Netty relay: " + figure + ")";
     }
 
     private void ratioTarget(StringBuilder md, String name, String title, double needed) {
@@ -364,24 +438,40 @@ final class ComparisonReport {
         return of(runs, t).stream().mapToLong(Measurement::errors).sum();
     }
 
-    private void writeCharts(Path dir) throws IOException {
+    /**
+     * The start of the chart files' names: none for RESULTS.md, the report's name otherwise ({@code --out
+     * benchmarks/RESULTS-floor.md} writes charts/RESULTS-floor-tps.svg), so that a second report next to RESULTS.md
+     * does not overwrite its charts.
+     */
+    static String chartPrefix(Path report) {
+        String name = report.getFileName().toString().replaceFirst("\\.md$", "");
+        return name.equals("RESULTS") ? "" : name + "-";
+    }
+
+    /** The throughput and latency charts: one bar per target this run measured, in the order of the runs. */
+    void writeCharts(Path dir, String prefix) throws IOException {
         List<String> names = new ArrayList<>();
         List<BenchCase> cases = new ArrayList<>(results.keySet());
         cases.forEach(c -> names.add(c.name().replace("harness-", "h-")));
-        List<String> series = List.of("direct", "PgBouncer", "pgmux");
-        double[][] tps = new double[3][cases.size()];
-        double[][] latency = new double[3][cases.size()];
-        for (int s = 0; s < 3; s++) {
-            Services.Target t = Services.Target.values()[s];
+        List<Services.Target> targets = Arrays.stream(Services.Target.values())
+                .filter(t -> cases.stream().anyMatch(c -> c.targets().contains(t)))
+                .toList();
+        List<String> series = targets.stream().map(t -> t.title).toList();
+        double[][] tps = new double[targets.size()][cases.size()];
+        double[][] latency = new double[targets.size()][cases.size()];
+        for (int s = 0; s < targets.size(); s++) {
+            Services.Target t = targets.get(s);
             for (int c = 0; c < cases.size(); c++) {
                 List<Measurement> runs = of(results.get(cases.get(c)), t);
                 tps[s][c] = Measurement.median(runs, Measurement::tps);
                 latency[s][c] = Measurement.median(runs, Measurement::latencyMillis);
             }
         }
-        Files.writeString(dir.resolve("tps.svg"), SvgChart.bars("Throughput (median)", "tps", names, series, tps));
+        Files.createDirectories(dir);
         Files.writeString(
-                dir.resolve("latency.svg"),
+                dir.resolve(prefix + "tps.svg"), SvgChart.bars("Throughput (median)", "tps", names, series, tps));
+        Files.writeString(
+                dir.resolve(prefix + "latency.svg"),
                 SvgChart.bars("Latency (pgbench average / harness p50, median)", "ms", names, series, latency));
     }
 
@@ -395,13 +485,15 @@ final class ComparisonReport {
 
     /**
      * About how long a comparison with {@code options} takes: the warm-up of every target (pgbench in three protocols
-     * and the harness's storm), then the measured runs, a harness run with its own warm-up first; two minutes on top
+     * and, but for the relay, the harness's storm), then the measured runs, a harness run with its own warm-up first; two minutes on top
      * for building, starting the services and the profile.
      */
     static long estimateMinutes(ComparisonOptions options, long pgbenchRuns, long harnessRuns) {
-        long warmUp = BenchCase.ALL.size()
-                * (Comparison.warmUpSecondsPerTarget(options)
-                        + Comparison.warmUpRunsPerTarget() * (long) RUN_OVERHEAD_SECONDS);
+        long warmUp = 0;
+        for (Services.Target target : Comparison.targets(options.cases())) {
+            warmUp += Comparison.warmUpSeconds(options, target)
+                    + Comparison.warmUpRuns(target) * (long) RUN_OVERHEAD_SECONDS;
+        }
         long measured = pgbenchRuns * (options.durationSeconds() + RUN_OVERHEAD_SECONDS)
                 + harnessRuns * (options.durationSeconds() + options.warmupSeconds() + RUN_OVERHEAD_SECONDS);
         return (warmUp + measured) / 60 + 2;

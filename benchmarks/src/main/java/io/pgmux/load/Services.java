@@ -12,15 +12,17 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The three things a comparison talks to: PostgreSQL (testkit's embedded server, max_connections 200), PgBouncer
- * (Debian's, run as {@code nobody} when we are root, since it refuses root) and pgmux ({@code bin/pgmux}), both
- * in transaction mode with 20 server connections. Every process started is written to {@code pids} so that
- * compare.sh's trap can end them even if this JVM dies; {@link #close()} stops them all.
+ * What a comparison talks to: PostgreSQL (testkit's embedded server, max_connections 200), PgBouncer (Debian's, run
+ * as {@code nobody} when we are root, since it refuses root) and pgmux ({@code bin/pgmux}), both in transaction mode
+ * with 20 server connections, and, when a selected case uses it, the {@link ByteRelay} in front of PostgreSQL. Every
+ * process started is written to {@code pids} so that compare.sh's trap can end them even if this JVM dies;
+ * {@link #close()} stops them all.
  */
 final class Services implements AutoCloseable {
     static final String USER = "bench";
@@ -33,7 +35,9 @@ final class Services implements AutoCloseable {
     enum Target {
         DIRECT("direct"),
         PGBOUNCER("PgBouncer"),
-        PGMUX("pgmux");
+        PGMUX("pgmux"),
+        /** {@link ByteRelay}: not a pooler, the floor under any Netty proxy (one PostgreSQL connection per client). */
+        RELAY("Netty relay");
 
         final String title;
 
@@ -48,15 +52,18 @@ final class Services implements AutoCloseable {
     private String verifier;
     private Process pgbouncer;
     private Process pgmux;
+    private Process relay;
     private int pgbouncerPort;
     private int pgmuxPort;
     private int pgmuxMetricsPort;
+    private int relayPort;
 
     Services(Path dir) {
         this.dir = dir;
     }
 
-    void start(Path repo, int scale, PrintStreamLog log) throws Exception {
+    /** Starts PostgreSQL, PgBouncer and pgmux, and the relay too if {@code targets} has it. */
+    void start(Path repo, int scale, Collection<Target> targets, PrintStreamLog log) throws Exception {
         Files.createDirectories(dir);
         // nobody must reach the config files in here
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -98,6 +105,9 @@ final class Services implements AutoCloseable {
         }
         startPgbouncer(log);
         startPgmux(repo, log);
+        if (targets.contains(Target.RELAY)) {
+            startRelay(postgres.host(), postgres.port(), log);
+        }
     }
 
     private void restartPostgres() throws IOException, InterruptedException {
@@ -180,11 +190,42 @@ final class Services implements AutoCloseable {
         awaitPort(pgmuxPort, pgmux, "pgmux", dir.resolve("pgmux.log"));
     }
 
+    /**
+     * Starts the {@link ByteRelay} in front of {@code host:port}, with this JVM's java binary and class path (the
+     * copied pgmux-bench.jar under compare.sh), so that it runs the same code as the comparison.
+     */
+    void startRelay(String host, int port, PrintStreamLog log) throws Exception {
+        relayPort = freePort();
+        String javaBinary = ProcessHandle.current()
+                .info()
+                .command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        log.line("starting the Netty relay on 127.0.0.1:" + relayPort + " -> " + host + ":" + port);
+        Path relayLog = dir.resolve("relay.log");
+        relay = launch(
+                List.of(
+                        javaBinary,
+                        // as bin/pgmux runs pgmux: otherwise the JVM's default options
+                        "-XX:+ExitOnOutOfMemoryError",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        ByteRelay.class.getName(),
+                        Integer.toString(relayPort),
+                        host,
+                        Integer.toString(port)),
+                relayLog);
+        awaitPort(relayPort, relay, "the Netty relay", relayLog);
+    }
+
     int port(Target target) {
         return switch (target) {
             case DIRECT -> postgres.port();
             case PGBOUNCER -> pgbouncerPort;
             case PGMUX -> pgmuxPort;
+            case RELAY -> {
+                started(relay, target);
+                yield relayPort;
+            }
         };
     }
 
@@ -194,7 +235,15 @@ final class Services implements AutoCloseable {
             case DIRECT -> 0;
             case PGBOUNCER -> pgbouncer.pid();
             case PGMUX -> pgmux.pid();
+            case RELAY -> started(relay, target).pid();
         };
+    }
+
+    private static Process started(Process process, Target target) {
+        if (process == null) {
+            throw new IllegalStateException(target.title + " was not started: no selected case uses it");
+        }
+        return process;
     }
 
     String metricsUrl() {
