@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.pgmux.protocol.Frame;
@@ -189,6 +190,43 @@ class FrameDecoderTest {
         assertFalse(channel.writeInbound(input(QUERY)));
         assertNull(channel.readInbound());
         assertFalse(channel.finish());
+    }
+
+    /**
+     * 20 MB of 200-byte CopyData messages in reads of 65,001 bytes, so that no read ends between two messages, as in
+     * a COPY FROM STDIN over a network. Each read's frames are still held (on their way to the peer) when the read
+     * completes, and written and released before the next read. The buffer the decoder gathers in must not grow with
+     * the stream: with Netty's own cumulator it kept every byte relayed.
+     */
+    @Test
+    void aStreamWhoseReadsEndMidMessageDoesNotGrowTheBuffer() {
+        PooledByteBufAllocator alloc = new PooledByteBufAllocator(false);
+        EmbeddedChannel channel = channel(1 << 20);
+        channel.config().setAllocator(alloc);
+        byte[] message = typed('d', new byte[195]);
+        int readSize = 65_001;
+        long stream = 20L << 20;
+        long maxHeld = 0;
+        long frames = 0;
+        byte[] messages = new byte[readSize + message.length];
+        for (int i = 0; i < messages.length; i++) {
+            messages[i] = message[i % message.length];
+        }
+        for (long offset = 0; offset < stream; offset += readSize) {
+            ByteBuf read = alloc.heapBuffer(readSize);
+            read.writeBytes(messages, (int) (offset % message.length), readSize);
+            channel.writeInbound(read);
+            maxHeld = Math.max(maxHeld, alloc.metric().usedHeapMemory());
+            for (Frame frame = channel.readInbound(); frame != null; frame = channel.readInbound()) {
+                assertEquals('d', frame.type());
+                assertEquals(message.length, frame.wireLength());
+                frame.release();
+                frames++;
+            }
+        }
+        long reads = (stream + readSize - 1) / readSize;
+        assertEquals(reads * readSize / message.length, frames, "every whole message became a frame");
+        assertTrue(maxHeld <= 8 << 20, "the decoder held " + (maxHeld >> 20) + " MiB for a 20 MiB stream");
     }
 
     @Test
