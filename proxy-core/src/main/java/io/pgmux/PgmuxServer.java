@@ -67,7 +67,7 @@ public final class PgmuxServer implements AutoCloseable, AdminActions {
      * One read-size policy for every client channel (it holds only its bounds; each channel's handle keeps the sizes it
      * learned): Netty's default is a new allocator object per channel, 40 bytes kept by every idle client. Up to 16
      * reads per readiness, as Netty gives a socket channel's own allocator (a bare allocator says 1). With 1, a fast
-     * COPY FROM STDIN once made pgmux hold 100 MiB: not back-pressure but the decode buffer growing, which
+     * COPY FROM STDIN once made pgmux hold up to 96 MiB: not back-pressure but the decode buffer growing, which
      * FrameDecoder's cumulator now prevents however many reads a readiness gives.
      */
     private static final RecvByteBufAllocator RECEIVE_SIZES = new AdaptiveRecvByteBufAllocator().maxMessagesPerRead(16);

@@ -10,8 +10,11 @@ import io.pgmux.testkit.TestPostgres;
 import java.io.IOException;
 import java.io.Writer;
 import java.sql.Connection;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.postgresql.PGConnection;
@@ -29,6 +32,11 @@ class BackpressureIT {
     private static final long ROWS = Long.getLong("pgmux.it.backpressure.rows", 1_000_000L);
 
     private static final long MAX_DIRECT_BYTES = 64L << 20;
+    /**
+     * For a COPY split mid-message: one 4 MiB chunk of pooled memory holds what is in flight; Netty's own cumulator
+     * reached 32–56 MiB here.
+     */
+    private static final long SPLIT_MAX_DIRECT_BYTES = 12L << 20;
 
     @Test
     void slowReaderOfAHugeResultKeepsPgmuxMemoryFlat() throws Exception {
@@ -136,6 +144,66 @@ class BackpressureIT {
             try (var s = c.createStatement()) {
                 s.execute("DROP TABLE sink");
             }
+        }
+    }
+
+    /**
+     * COPY data split across the client's writes as a network splits it, so that hardly any read of pgmux's ends
+     * between two messages: 100 MB in CopyData messages of 8,191 bytes, written 65,536 bytes at a time with a pause
+     * between writes, so that pgmux reads each write alone. pgmux must hold what is in flight, not what it relayed:
+     * FrameDecoder's cumulator moves only the unread part of a message on to the next read, where Netty's own let
+     * one buffer grow to 32–56 MiB here.
+     */
+    @Test
+    void copyDataSplitMidMessageKeepsPgmuxMemoryFlat() throws Exception {
+        TestPostgres pg = TestPostgres.shared();
+        pg.createUser(USER, PASSWORD);
+        pg.createDatabase(DB, USER);
+        // 100 messages of 8,186 bytes of payload carry exactly 4,093 rows of 200 bytes: one period, repeated.
+        int rowsPerPeriod = 4_093;
+        byte[] period = new byte[100 * 8_191];
+        for (int m = 0; m < 100; m++) {
+            int at = m * 8_191;
+            period[at] = 'd';
+            period[at + 1] = 0;
+            period[at + 2] = 0;
+            period[at + 3] = (byte) (8_190 >> 8);
+            period[at + 4] = (byte) 8_190;
+            for (int i = 0; i < 8_186; i++) {
+                period[at + 5 + i] = (m * 8_186 + i) % 200 == 199 ? (byte) '\n' : (byte) 'x';
+            }
+        }
+        int periods = 122;
+        long total = (long) period.length * periods;
+        try (TestProxy proxy = TestProxy.start("auth.type = plain\nauth.users { " + user(USER, PASSWORD)
+                        + " }\ndatabases { " + database(DB, pg, "") + " }");
+                WireClient client = WireClient.login(proxy.port(), DB, USER, PASSWORD)) {
+            client.query("DROP TABLE IF EXISTS split_sink; CREATE UNLOGGED TABLE split_sink (line text)");
+            client.readUntilReady();
+            client.query("COPY split_sink FROM STDIN");
+            assertEquals('G', client.read().type());
+            long maxDirect = 0;
+            byte[] chunk = new byte[65_536];
+            for (long sent = 0; sent < total; ) {
+                int n = (int) Math.min(chunk.length, total - sent);
+                for (int i = 0; i < n; i++) {
+                    chunk[i] = period[(int) ((sent + i) % period.length)];
+                }
+                client.send(n == chunk.length ? chunk : Arrays.copyOf(chunk, n));
+                sent += n;
+                // A moment for pgmux to read the chunk alone, as a network paces a stream: one read per readiness.
+                LockSupport.parkNanos(500_000);
+                maxDirect = Math.max(
+                        maxDirect, PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory());
+            }
+            client.sendTyped('c', new byte[0]);
+            List<WireClient.Message> done = client.readUntilReady();
+            assertEquals("COPY " + (long) rowsPerPeriod * periods, done.get(0).tag(), done::toString);
+            assertTrue(
+                    maxDirect <= SPLIT_MAX_DIRECT_BYTES,
+                    "pgmux held " + (maxDirect >> 20) + " MiB of buffers for " + (total >> 20) + " MiB of COPY data");
+            client.query("DROP TABLE split_sink");
+            client.readUntilReady();
         }
     }
 }

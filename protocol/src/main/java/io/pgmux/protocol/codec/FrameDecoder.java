@@ -49,10 +49,15 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             int left = cumulation.readableBytes();
             int read = in.readableBytes();
             ByteBuf next = alloc.buffer(alloc.calculateNewCapacity(left + read, Integer.MAX_VALUE));
-            next.writeBytes(cumulation, cumulation.readerIndex(), left).writeBytes(in, in.readerIndex(), read);
-            in.readerIndex(in.writerIndex());
-            cumulation.release();
-            return next;
+            ByteBuf done = next; // released below: the new buffer if filling it fails, else the old one
+            try {
+                next.writeBytes(cumulation, cumulation.readerIndex(), left).writeBytes(in, in.readerIndex(), read);
+                in.readerIndex(in.writerIndex());
+                done = cumulation;
+                return next;
+            } finally {
+                done.release();
+            }
         } finally {
             in.release();
         }
